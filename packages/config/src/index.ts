@@ -1,1 +1,3 @@
-export {};
+export * from './env.js';
+export * from './schemas.js';
+export * from './secrets.js';

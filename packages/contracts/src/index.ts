@@ -1,1 +1,4 @@
-export {};
+export * from './http.js';
+export * from './jobs.js';
+export * from './model-name.js';
+export * from './roles.js';

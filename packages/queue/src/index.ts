@@ -1,1 +1,4 @@
-export {};
+export * from './heartbeat.js';
+export * from './names.js';
+export * from './redis.js';
+export * from './seal.js';

@@ -1,0 +1,137 @@
+import { type EnvOf, env } from './env.js';
+
+/** Variables every Ward process reads. */
+export const commonEnv = {
+  REDIS_URL: env.url({
+    description: 'Redis for queues, heartbeats and revocations',
+    default: 'redis://127.0.0.1:6379',
+    protocols: ['redis', 'rediss'],
+  }),
+  REDIS_PREFIX: env.string({ description: 'Key prefix for every Redis key Ward writes', default: 'ward' }),
+  HIPAA_MODE: env.bool({ description: 'Refuse weak or missing secrets and fail closed', default: false }),
+  WARD_DATA_KEY: env.string({
+    description: 'AES-256-GCM key sealing prompts, images and answers in Redis: 32 bytes as base64 or hex',
+    optional: true,
+    secret: true,
+  }),
+  WARD_DATA_KEY_ID: env.string({
+    description: 'Identifier of WARD_DATA_KEY, stored in every envelope for rotation',
+    default: 'k1',
+  }),
+  WARD_DATA_KEYS_PREVIOUS: env.list({
+    description: 'Retired keys still accepted for opening envelopes: id:key pairs, comma separated',
+    optional: true,
+    secret: true,
+  }),
+  LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
+    description: 'Log level',
+    default: 'info',
+  }),
+};
+
+/** Variables of `apps/gateway`. */
+export const gatewayEnv = {
+  ...commonEnv,
+  PORT: env.int({ description: 'HTTP port of the gateway', default: 3001, min: 1, max: 65535 }),
+  HOST: env.string({ description: 'Interface the gateway listens on', default: '0.0.0.0' }),
+  JWT_SECRET: env.string({
+    description: 'HS256 secret for bearer tokens (at least 32 characters)',
+    optional: true,
+    secret: true,
+  }),
+  JWT_PUBLIC_KEY: env.string({
+    description: 'PEM public key for RS256/ES256 bearer tokens (instead of JWT_SECRET)',
+    optional: true,
+  }),
+  JWT_ALGORITHM: env.oneOf(['HS256', 'RS256', 'ES256'] as const, {
+    description: 'Pinned token algorithm; defaults to HS256 with JWT_SECRET, RS256 with JWT_PUBLIC_KEY',
+    optional: true,
+  }),
+  JWT_ISSUER: env.string({ description: 'Required `iss` of bearer tokens', default: 'ward' }),
+  JWT_AUDIENCE: env.string({ description: 'Required `aud` of bearer tokens', default: 'ward' }),
+  LOCAL_MODELS_ENABLED: env.bool({
+    description: 'Serve local models; false answers 503 on processing routes',
+    default: true,
+  }),
+  BODY_LIMIT: env.bytes({
+    description: 'Largest request body accepted (images are base64 in JSON)',
+    default: 20 * 1024 * 1024,
+  }),
+  OLLAMA_MAX_QUEUE: env.int({
+    description: 'Jobs that may wait per model before new ones get 503',
+    default: 512,
+    min: 1,
+  }),
+  JOB_TIMEOUT_SECONDS: env.int({
+    description: 'Default deadline of a job, queueing included',
+    default: 300,
+    min: 1,
+    max: 3600,
+  }),
+  JOB_RETENTION_SECONDS: env.int({
+    description: 'How long finished async results stay readable',
+    default: 3600,
+    min: 10,
+  }),
+  DOCS_ENABLED: env.bool({ description: 'Serve the OpenAPI document and UI at /docs', default: true }),
+  TRUST_PROXY: env.bool({
+    description: 'Trust X-Forwarded-* from a reverse proxy such as nginx',
+    default: false,
+  }),
+};
+
+/** Variables of `apps/worker`. */
+export const workerEnv = {
+  ...commonEnv,
+  OLLAMA_URL: env.url({
+    description: 'The Ollama instance this worker serves',
+    default: 'http://localhost:11434',
+    protocols: ['http', 'https'],
+  }),
+  OLLAMA_URLS: env.urlList({
+    description: 'Several Ollama instances (one worker each in `ward start`), comma separated',
+    optional: true,
+    protocols: ['http', 'https'],
+  }),
+  OLLAMA_NUM_PARALLEL: env.int({
+    description: 'Requests each model runs at once on an instance (worker concurrency)',
+    default: 4,
+    min: 1,
+    max: 256,
+  }),
+  OLLAMA_MAX_LOADED_MODELS: env.int({
+    description: 'Models an instance keeps in memory at once (informational for routing)',
+    optional: true,
+    min: 1,
+  }),
+  OLLAMA_KEEP_ALIVE: env.string({
+    description: 'keep_alive sent with each request so models stay loaded',
+    default: '30m',
+  }),
+  OLLAMA_REQUEST_TIMEOUT_SECONDS: env.int({
+    description: 'Longest silence accepted from Ollama mid-request',
+    default: 300,
+    min: 1,
+  }),
+  WORKER_MODELS: env.list({
+    description: 'Serve only these models (default: every model /api/tags lists)',
+    optional: true,
+  }),
+  WORKER_INSTANCE_ID: env.string({
+    description: 'Name of the instance in status and metrics (default derived from the URL)',
+    optional: true,
+  }),
+  GPU_ACCELERATION: env.bool({
+    description: 'Informational: whether the instance runs on a GPU',
+    default: true,
+  }),
+  HEARTBEAT_INTERVAL_MS: env.int({
+    description: 'How often the worker announces itself',
+    default: 2000,
+    min: 100,
+  }),
+};
+
+export type CommonConfig = EnvOf<typeof commonEnv>;
+export type GatewayConfig = EnvOf<typeof gatewayEnv>;
+export type WorkerConfig = EnvOf<typeof workerEnv>;

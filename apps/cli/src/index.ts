@@ -1,1 +1,1 @@
-export {};
+export { start, startWorkers } from './start.js';

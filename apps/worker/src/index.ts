@@ -1,1 +1,2 @@
-export {};
+export * from './instance-worker.js';
+export * from './process-job.js';

@@ -13,7 +13,7 @@ export const ErrorBody = Type.Object(
     ),
     requestId: Type.Optional(Type.String()),
   },
-  { $id: 'ErrorBody' },
+  {},
 );
 export type ErrorBody = Static<typeof ErrorBody>;
 
@@ -59,7 +59,7 @@ export const ProcessRequest = Type.Object(
     options: Type.Optional(GenerationOptions),
     system: Type.Optional(Type.String({ maxLength: 50_000 })),
     format: Type.Optional(
-      Type.Union([Type.Literal('json'), Type.Object({}, { additionalProperties: true })], {
+      Type.Union([Type.Literal('json'), Type.Record(Type.String(), Type.Unknown())], {
         description: '"json" or a JSON schema the output must follow (Ollama structured outputs)',
       }),
     ),
@@ -78,7 +78,7 @@ export const ProcessRequest = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false, $id: 'ProcessRequest' },
+  { additionalProperties: false },
 );
 export type ProcessRequest = Static<typeof ProcessRequest>;
 
@@ -108,7 +108,7 @@ export const ProcessResult = Type.Object(
     timings: Timings,
     createdAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'ProcessResult' },
+  {},
 );
 export type ProcessResult = Static<typeof ProcessResult>;
 
@@ -123,7 +123,7 @@ export const JobAccepted = Type.Object(
     model: Type.String(),
     location: Type.String(),
   },
-  { $id: 'JobAccepted' },
+  {},
 );
 export type JobAccepted = Static<typeof JobAccepted>;
 
@@ -132,7 +132,13 @@ export const JobView = Type.Object(
   {
     id: Type.String(),
     model: Type.String(),
-    state: Type.Union(JOB_STATES.map((s) => Type.Literal(s))),
+    state: Type.Union([
+      Type.Literal('queued'),
+      Type.Literal('active'),
+      Type.Literal('completed'),
+      Type.Literal('failed'),
+      Type.Literal('cancelled'),
+    ]),
     priority: Type.String(),
     createdAt: Type.String({ format: 'date-time' }),
     deadline: Type.String({ format: 'date-time' }),
@@ -141,7 +147,7 @@ export const JobView = Type.Object(
     result: Type.Optional(ProcessResult),
     error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
   },
-  { $id: 'JobView' },
+  {},
 );
 export type JobView = Static<typeof JobView>;
 
@@ -189,7 +195,7 @@ export const StatusResponse = Type.Object(
       }),
     ),
   },
-  { $id: 'StatusResponse' },
+  {},
 );
 export type StatusResponse = Static<typeof StatusResponse>;
 
@@ -205,6 +211,6 @@ export const ModelsResponse = Type.Object(
       }),
     ),
   },
-  { $id: 'ModelsResponse' },
+  {},
 );
 export type ModelsResponse = Static<typeof ModelsResponse>;

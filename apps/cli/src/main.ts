@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, gatewayEnv, loadEnv } from '@ward/config';
+import { isRole, ROLES } from '@ward/contracts';
+import { mintToken } from '@ward/gateway';
+import { applyDevSecrets } from './secrets.js';
+import { start, type Target } from './start.js';
+
+const USAGE = `ward — Ward's command line
+
+Usage:
+  ward start [--target all|gateway|worker]   Run Ward (default: gateway and one worker per OLLAMA_URLS entry in one process)
+  ward token --sub NAME --role ROLE [--ttl 15m]
+                                              Mint a bearer token (roles: ${ROLES.join(', ')})
+  ward env                                    List every environment variable Ward reads
+  ward help                                   This text
+
+Configuration comes from the environment (and ./.env when present). See README.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start': {
+      const { values } = parseArgs({ args: rest, options: { target: { type: 'string', default: 'all' } } });
+      const target = values.target as Target;
+      if (!['all', 'gateway', 'worker'].includes(target))
+        return fail(`--target must be all, gateway or worker (got "${target}")`);
+      await start(target);
+      return -1;
+    }
+    case 'token': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          sub: { type: 'string' },
+          role: { type: 'string' },
+          ttl: { type: 'string', default: '15m' },
+          'private-key': { type: 'string' },
+        },
+      });
+      if (!values.sub) return fail('--sub is required (the account the token acts for)');
+      if (!isRole(values.role)) return fail(`--role must be one of ${ROLES.join(', ')}`);
+      applyDevSecrets(process.env);
+      const cfg = loadEnv(gatewayEnv);
+      const algorithm = cfg.JWT_ALGORITHM ?? (cfg.JWT_PUBLIC_KEY ? 'RS256' : 'HS256');
+      const key = algorithm === 'HS256' ? cfg.JWT_SECRET : values['private-key'];
+      if (!key)
+        return fail(
+          algorithm === 'HS256' ? 'JWT_SECRET is not set' : `${algorithm} tokens need --private-key PEM`,
+        );
+      console.log(
+        mintToken({
+          sub: values.sub,
+          role: values.role,
+          ttl: values.ttl,
+          issuer: cfg.JWT_ISSUER,
+          audience: cfg.JWT_AUDIENCE,
+          key,
+          algorithm,
+        }),
+      );
+      return 0;
+    }
+    case 'env': {
+      const { workerEnv } = await import('@ward/config');
+      for (const [name, spec] of Object.entries({ ...gatewayEnv, ...workerEnv })) {
+        const def =
+          spec.default === undefined
+            ? ''
+            : ` [default: ${Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)}]`;
+        console.log(`${name.padEnd(32)} ${spec.description}${def}`);
+      }
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return 0;
+    default:
+      return fail(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+function fail(message: string): number {
+  console.error(`ward: ${message}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: Error) => {
+    console.error(err instanceof ConfigError ? `ward: ${err.message}` : `ward: ${err.message}`);
+    process.exit(1);
+  },
+);

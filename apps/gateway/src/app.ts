@@ -1,0 +1,168 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { RedisKeys, Sealer } from '@ward/queue';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import auth, { type AuthOptions } from './plugins/app/auth.js';
+import instances from './plugins/app/instances.js';
+import jobs from './plugins/app/jobs.js';
+import redis from './plugins/external/redis.js';
+import jobRoutes from './routes/jobs.js';
+import processRoutes from './routes/process.js';
+import statusRoutes from './routes/status.js';
+
+/** Everything the gateway app needs, resolved from config by the caller. */
+export interface GatewayAppOptions {
+  redisUrl: string;
+  keys: RedisKeys;
+  sealer: Sealer;
+  auth: AuthOptions;
+  localModelsEnabled: boolean;
+  hipaaMode: boolean;
+  maxQueue: number;
+  jobTimeoutSeconds: number;
+  retentionSeconds: number;
+  docs: boolean;
+}
+
+/** Ward's gateway as a plugin: external connections, then domain services, then routes. It never listens. */
+export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): Promise<void> {
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      statusCode: 404,
+      code: 'WARD_NOT_FOUND',
+      error: 'Not Found',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      requestId: request.id,
+    }),
+  );
+  if (opts.docs) {
+    await app.register(swagger, {
+      openapi: {
+        info: {
+          title: 'Ward',
+          description: 'Self-hosted AI gateway for clinical work on local models',
+          version: '0.1.0',
+        },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+        security: [{ bearer: [] }],
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
+  await app.register(redis, { url: opts.redisUrl });
+  await app.register(auth, opts.auth);
+  await app.register(instances, { keys: opts.keys });
+  await app.register(jobs, {
+    keys: opts.keys,
+    sealer: opts.sealer,
+    maxQueue: opts.maxQueue,
+    retentionSeconds: opts.retentionSeconds,
+  });
+  await app.register(processRoutes, {
+    localModelsEnabled: opts.localModelsEnabled,
+    jobTimeoutSeconds: opts.jobTimeoutSeconds,
+  });
+  await app.register(jobRoutes);
+  await app.register(statusRoutes, {
+    localModelsEnabled: opts.localModelsEnabled,
+    hipaaMode: opts.hipaaMode,
+  });
+}
+
+type WardError = FastifyError & { field?: string; retryAfter?: number };
+
+const FASTIFY_CODES: Record<string, { status: number; code: string; field?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'WARD_PAYLOAD_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'WARD_UNSUPPORTED_MEDIA_TYPE', field: 'content-type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'WARD_VALIDATION', field: 'content-length' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'WARD_VALIDATION', field: 'body' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'WARD_VALIDATION', field: 'body' },
+};
+
+/** Maps every error to Ward's JSON error body; 5xx internals are logged, never shown. */
+function errorHandler(
+  this: FastifyInstance,
+  err: WardError,
+  request: Parameters<Parameters<FastifyInstance['setErrorHandler']>[0]>[1],
+  reply: Parameters<Parameters<FastifyInstance['setErrorHandler']>[0]>[2],
+) {
+  let status = err.statusCode ?? 500;
+  let code = err.code ?? 'WARD_INTERNAL';
+  let message = err.message;
+  let field = err.field;
+
+  if (err.validation) {
+    status = 400;
+    code = 'WARD_VALIDATION';
+    const v = err.validation[0];
+    const params = (v?.params ?? {}) as Record<string, unknown>;
+    const base = [
+      err.validationContext === 'body' ? '' : err.validationContext,
+      ...(v?.instancePath ?? '').split('/'),
+    ]
+      .filter(Boolean)
+      .join('.');
+    const extra = (params.missingProperty ?? params.additionalProperty) as string | undefined;
+    field = [base, extra].filter(Boolean).join('.') || err.validationContext || 'body';
+    const problem =
+      v?.keyword === 'additionalProperties'
+        ? 'is not a known field'
+        : v?.keyword === 'required'
+          ? 'is required'
+          : (v?.message ?? 'is invalid');
+    message = `${field} ${problem}`;
+  } else if (FASTIFY_CODES[code]) {
+    const m = FASTIFY_CODES[code]!;
+    status = m.status;
+    code = m.code;
+    field ??= m.field;
+    if (code === 'WARD_VALIDATION') message = 'the body is not valid JSON';
+  } else if (err instanceof SyntaxError && status === 400) {
+    code = 'WARD_VALIDATION';
+    field = 'body';
+    message = 'the body is not valid JSON';
+  }
+
+  if (status >= 500) {
+    request.log.error(
+      { err: { code, message: code.startsWith('WARD_') ? message : err.name } },
+      'request failed',
+    );
+    if (!code.startsWith('WARD_')) {
+      code = 'WARD_INTERNAL';
+      message = 'internal error';
+    }
+  } else if (!code.startsWith('WARD_')) {
+    code = status === 404 ? 'WARD_NOT_FOUND' : 'WARD_BAD_REQUEST';
+  }
+  if (err.retryAfter) reply.header('retry-after', String(err.retryAfter));
+  return reply.code(status).send({
+    statusCode: status,
+    code,
+    error: httpText(status),
+    message,
+    ...(field && { field }),
+    requestId: request.id,
+  });
+}
+
+function httpText(status: number): string {
+  return (
+    {
+      400: 'Bad Request',
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      404: 'Not Found',
+      409: 'Conflict',
+      413: 'Payload Too Large',
+      415: 'Unsupported Media Type',
+      422: 'Unprocessable Entity',
+      429: 'Too Many Requests',
+      499: 'Client Closed Request',
+      502: 'Bad Gateway',
+      503: 'Service Unavailable',
+      504: 'Gateway Timeout',
+    }[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request')
+  );
+}

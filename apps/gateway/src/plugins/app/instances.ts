@@ -1,0 +1,81 @@
+import type { InstanceHeartbeat } from '@ward/contracts';
+import { type RedisKeys, readHeartbeats } from '@ward/queue';
+import fp from 'fastify-plugin';
+import type { Redis } from 'ioredis';
+import { Errors, invalid } from '../../errors.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    instances: InstanceDirectory;
+  }
+}
+
+/** The gateway's view of live workers, refreshed from their heartbeats in the background. */
+export class InstanceDirectory {
+  #list: InstanceHeartbeat[] = [];
+  #at = 0;
+  #pending: Promise<InstanceHeartbeat[]> | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  /** Live instances, at most `maxAgeMs` old. */
+  async list(): Promise<InstanceHeartbeat[]> {
+    if (Date.now() - this.#at < this.maxAgeMs) return this.#list;
+    return this.refresh();
+  }
+
+  /** Reads heartbeats now (concurrent callers share one read). */
+  refresh(): Promise<InstanceHeartbeat[]> {
+    this.#pending ??= readHeartbeats(this.redis, this.keys)
+      .then((list) => {
+        this.#list = list;
+        this.#at = Date.now();
+        return list;
+      })
+      .finally(() => {
+        this.#pending = undefined;
+      });
+    return this.#pending;
+  }
+
+  /** Every model some live instance serves. */
+  async models(): Promise<string[]> {
+    return [...new Set((await this.list()).flatMap((i) => i.models))].sort();
+  }
+
+  /**
+   * Checks that a healthy instance serves `model` (and can see images when asked) and returns
+   * the slots available for it. 404 when no instance has the model; 503 when none is up.
+   */
+  async capacityFor(model: string, vision: boolean): Promise<number> {
+    const list = await this.list();
+    if (list.length === 0)
+      throw Object.assign(new Errors.NoInstance('no worker is connected; retry later'), { retryAfter: 5 });
+    const serving = list.filter((i) => i.models.includes(model));
+    if (serving.length === 0) {
+      throw Object.assign(new Errors.ModelNotFound(model, (await this.models()).join(', ') || 'none'), {
+        field: 'modelName',
+      });
+    }
+    if (vision && !serving.some((i) => i.vision.includes(model)))
+      throw invalid('modelName', `'${model}' is not a vision model`);
+    const healthy = serving.filter((i) => i.healthy);
+    if (healthy.length === 0) {
+      throw Object.assign(new Errors.NoInstance(`no healthy instance serves model '${model}' right now`), {
+        retryAfter: 5,
+      });
+    }
+    return healthy.reduce((n, i) => n + i.numParallel, 0);
+  }
+}
+
+export default fp(
+  async (app, opts: { keys: RedisKeys; maxAgeMs?: number }) => {
+    app.decorate('instances', new InstanceDirectory(app.redis, opts.keys, opts.maxAgeMs ?? 1000));
+  },
+  { name: 'instances', dependencies: ['redis'] },
+);

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import { type GatewayConfig, hipaaSecretProblems } from '@ward/config';
+import { redisKeys, type Sealer } from '@ward/queue';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Paths that may carry patient data in logs; pino replaces them. */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.body',
+  'body',
+  'prompt',
+  'imageData',
+  'response',
+  '*.prompt',
+  '*.imageData',
+  '*.response',
+  '*.system',
+];
+
+/** Options of {@link createServer} beyond the env config. */
+export interface ServerOptions {
+  config: GatewayConfig;
+  sealer: Sealer;
+  /** A pino logger to use; defaults to JSON on stdout at LOG_LEVEL with patient data redacted. */
+  logger?: FastifyBaseLogger;
+}
+
+/**
+ * Creates the gateway's Fastify instance with its logger, limits and request ids, and the app
+ * registered. It does not listen: `ward start` (or a test) decides that.
+ */
+export async function createServer({ config, sealer, logger }: ServerOptions): Promise<FastifyInstance> {
+  const problems = hipaaSecretProblems(config, { verifiesTokens: true });
+  if (problems.length) throw new Error(problems.join('; '));
+  if (!config.JWT_SECRET && !config.JWT_PUBLIC_KEY)
+    throw new Error('JWT_SECRET or JWT_PUBLIC_KEY must be set');
+  const algorithm = config.JWT_ALGORITHM ?? (config.JWT_PUBLIC_KEY ? 'RS256' : 'HS256');
+  const key = algorithm === 'HS256' ? config.JWT_SECRET : config.JWT_PUBLIC_KEY;
+  if (!key)
+    throw new Error(
+      `JWT_ALGORITHM=${algorithm} needs ${algorithm === 'HS256' ? 'JWT_SECRET' : 'JWT_PUBLIC_KEY'}`,
+    );
+
+  const app = Fastify({
+    ...(logger
+      ? { loggerInstance: logger }
+      : { logger: { level: config.LOG_LEVEL, redact: { paths: LOG_REDACT, censor: '[redacted]' } } }),
+    bodyLimit: config.BODY_LIMIT,
+    trustProxy: config.TRUST_PROXY,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    },
+    connectionTimeout: 0,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
+    },
+  });
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await buildApp(app, {
+    redisUrl: config.REDIS_URL,
+    keys: redisKeys(config.REDIS_PREFIX),
+    sealer,
+    auth: { algorithm, key, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+    localModelsEnabled: config.LOCAL_MODELS_ENABLED,
+    hipaaMode: config.HIPAA_MODE,
+    maxQueue: config.OLLAMA_MAX_QUEUE,
+    jobTimeoutSeconds: config.JOB_TIMEOUT_SECONDS,
+    retentionSeconds: config.JOB_RETENTION_SECONDS,
+    docs: config.DOCS_ENABLED,
+  });
+  return app;
+}

@@ -1,0 +1,280 @@
+/**
+ * One worker process per Ollama instance (one GPU): discovers the instance's models, runs one
+ * BullMQ Worker per model with concurrency = OLLAMA_NUM_PARALLEL, announces itself with a
+ * heartbeat, stops pulling work while its Ollama is down, and aborts cancelled jobs.
+ */
+import {
+  type InstanceHeartbeat,
+  JOB_ERROR_CODES,
+  type ProcessJobData,
+  type ProcessJobResult,
+} from '@ward/contracts';
+import { OllamaClient, type OllamaError } from '@ward/ollama';
+import {
+  clearHeartbeat,
+  createRedis,
+  queueNameFor,
+  type RedisKeys,
+  redisKeys,
+  type Sealer,
+  waitForRedis,
+  writeHeartbeat,
+} from '@ward/queue';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { JobFailure, processJob } from './process-job.js';
+
+/** Options of {@link InstanceWorker}. */
+export interface InstanceWorkerOptions {
+  redisUrl: string;
+  redisPrefix: string;
+  ollamaUrl: string;
+  /** Name in status and metrics; defaults to the URL's host:port. */
+  instanceId?: string | undefined;
+  numParallel: number;
+  keepAlive: string;
+  /** Serve only these models (default: all the instance has). */
+  models?: string[] | undefined;
+  requestTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  sealer: Sealer;
+  logger: Logger;
+  /** How often to look for newly installed models. */
+  discoveryIntervalMs?: number;
+  /** BullMQ lock duration: how soon a job held by a dead worker is handed to another. */
+  lockDurationMs?: number;
+}
+
+export class InstanceWorker {
+  readonly id: string;
+  readonly #opts: InstanceWorkerOptions;
+  readonly #keys: RedisKeys;
+  readonly #ollama: OllamaClient;
+  readonly #log: Logger;
+  readonly #workers = new Map<string, Worker<ProcessJobData, ProcessJobResult>>();
+  readonly #running = new Map<string, AbortController>();
+  /** Cancellations heard before their job started here (job id → time heard). */
+  readonly #cancelled = new Map<string, number>();
+  #redis!: Redis;
+  #sub!: Redis;
+  #healthy = false;
+  #lastError: string | undefined;
+  #installed: string[] = [];
+  #vision = new Set<string>();
+  #loaded: string[] = [];
+  #version: string | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #probe: NodeJS.Timeout | undefined;
+  #closing = false;
+  readonly #startedAt = Date.now();
+
+  constructor(opts: InstanceWorkerOptions) {
+    this.#opts = opts;
+    this.id = opts.instanceId ?? new URL(opts.ollamaUrl).host;
+    this.#keys = redisKeys(opts.redisPrefix);
+    this.#ollama = new OllamaClient({ baseUrl: opts.ollamaUrl });
+    this.#log = opts.logger.child({ instance: this.id });
+  }
+
+  /** Connects to Redis (failing fast when it is unreachable), then discovers models and starts pulling. */
+  async start(): Promise<void> {
+    this.#redis = createRedis(this.#opts.redisUrl, 'worker');
+    this.#sub = createRedis(this.#opts.redisUrl, 'subscriber');
+    await Promise.all([
+      waitForRedis(this.#redis, this.#opts.redisUrl),
+      waitForRedis(this.#sub, this.#opts.redisUrl),
+    ]);
+    await this.#sub.subscribe(this.#keys.cancel);
+    this.#sub.on('message', (_channel, jobId: string) => this.#onCancel(jobId));
+    await this.#discover();
+    await this.#beat();
+    this.#timers.push(
+      setInterval(() => void this.#beat(), this.#opts.heartbeatIntervalMs),
+      setInterval(() => void this.#discover(), this.#opts.discoveryIntervalMs ?? 15_000),
+    );
+  }
+
+  /** Whether the instance answered its last check. */
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  /** Models this worker pulls jobs for. */
+  get models(): string[] {
+    return [...this.#workers.keys()];
+  }
+
+  /** Stops taking jobs, lets running ones finish, then leaves. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    for (const t of this.#timers) clearInterval(t);
+    if (this.#probe) clearTimeout(this.#probe);
+    await Promise.all([...this.#workers.values()].map((w) => w.close()));
+    await clearHeartbeat(this.#redis, this.#keys, this.id).catch(() => {});
+    this.#sub.disconnect();
+    await this.#redis.quit().catch(() => {});
+    await this.#ollama.close();
+  }
+
+  #onCancel(jobId: string): void {
+    const ctrl = this.#running.get(jobId);
+    if (ctrl) ctrl.abort();
+    else {
+      this.#cancelled.set(jobId, Date.now());
+      if (this.#cancelled.size > 1000) {
+        const cutoff = Date.now() - 60_000;
+        for (const [id, at] of this.#cancelled) if (at < cutoff) this.#cancelled.delete(id);
+      }
+    }
+  }
+
+  async #discover(): Promise<void> {
+    if (this.#closing) return;
+    try {
+      const [tags, version] = await Promise.all([this.#ollama.tags(), this.#ollama.version()]);
+      this.#version = version.version;
+      this.#installed = tags.models.map((m) => m.name).sort();
+      const wanted = this.#opts.models
+        ? this.#installed.filter((m) => this.#opts.models!.includes(m))
+        : this.#installed;
+      for (const model of wanted) {
+        if (this.#workers.has(model)) continue;
+        const show = await this.#ollama.show(model).catch(() => undefined);
+        if (show?.capabilities?.includes('vision')) this.#vision.add(model);
+        this.#workers.set(model, this.#makeWorker(model));
+        this.#log.info({ model }, 'serving model');
+      }
+      if (this.#opts.models) {
+        const missing = this.#opts.models.filter((m) => !this.#installed.includes(m));
+        if (missing.length)
+          this.#log.warn({ missing }, 'configured models are not installed on the instance');
+      }
+      this.#markHealthy();
+    } catch (err) {
+      this.#markUnhealthy(err as Error);
+    }
+  }
+
+  #makeWorker(model: string): Worker<ProcessJobData, ProcessJobResult> {
+    const lockDuration = this.#opts.lockDurationMs ?? 10_000;
+    const worker = new Worker<ProcessJobData, ProcessJobResult>(
+      queueNameFor(model),
+      (job) => this.#run(job),
+      {
+        connection: createRedis(this.#opts.redisUrl, 'worker'),
+        prefix: this.#keys.bull,
+        concurrency: this.#opts.numParallel,
+        lockDuration,
+        stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
+        maxStalledCount: 1,
+      },
+    );
+    worker.on('error', (err) => this.#log.error({ err: { message: err.message } }, 'queue worker error'));
+    return worker;
+  }
+
+  async #run(job: Job<ProcessJobData, ProcessJobResult>): Promise<ProcessJobResult> {
+    const jobId = job.id!;
+    const ctrl = new AbortController();
+    if (this.#cancelled.delete(jobId)) ctrl.abort();
+    this.#running.set(jobId, ctrl);
+    const t0 = performance.now();
+    try {
+      return await processJob(jobId, job.data, {
+        instanceId: this.id,
+        ollama: this.#ollama,
+        sealer: this.#opts.sealer,
+        keepAlive: this.#opts.keepAlive,
+        signal: ctrl.signal,
+        publish: (channel, message) => void this.#redis.publish(channel, JSON.stringify(message)),
+        onInstanceFailure: (err) => this.#markUnhealthy(err),
+      });
+    } catch (err) {
+      const failure =
+        err instanceof JobFailure
+          ? err
+          : new JobFailure(JOB_ERROR_CODES.internal, 'the worker failed to run the job', false);
+      const attempts = job.opts.attempts ?? 1;
+      const final = !failure.retryable || job.attemptsMade + 1 >= attempts || Date.now() >= job.data.deadline;
+      this.#log.warn(
+        { jobId, model: job.data.model, code: failure.code, final, ms: Math.round(performance.now() - t0) },
+        'job failed',
+      );
+      if (!final) throw new Error(failure.toReason());
+      if (job.data.replyTo) {
+        this.#redis
+          .publish(
+            job.data.replyTo,
+            JSON.stringify({ j: jobId, t: 'e', c: failure.code, m: failure.message }),
+          )
+          .catch(() => {});
+      }
+      throw new UnrecoverableError(failure.toReason());
+    } finally {
+      this.#running.delete(jobId);
+    }
+  }
+
+  #markHealthy(): void {
+    if (this.#healthy) return;
+    this.#healthy = true;
+    this.#lastError = undefined;
+    for (const w of this.#workers.values()) if (w.isPaused()) w.resume();
+    this.#log.info({ url: this.#opts.ollamaUrl }, 'Ollama instance is reachable');
+  }
+
+  #markUnhealthy(err: Error | OllamaError): void {
+    const reason = 'code' in err ? String(err.code) : err.message;
+    this.#lastError = reason;
+    if (!this.#healthy && this.#probe) return;
+    const wasHealthy = this.#healthy;
+    this.#healthy = false;
+    for (const w of this.#workers.values()) void w.pause(true);
+    this.#log[wasHealthy ? 'error' : 'warn'](
+      { url: this.#opts.ollamaUrl, reason },
+      'Ollama instance is unreachable; retrying',
+    );
+    void this.#beat();
+    const probe = async () => {
+      if (this.#closing) return;
+      if (await this.#ollama.ping().catch(() => false)) {
+        this.#probe = undefined;
+        await this.#discover();
+        this.#markHealthy();
+        void this.#beat();
+      } else this.#probe = setTimeout(probe, 1000);
+    };
+    this.#probe = setTimeout(probe, 1000);
+  }
+
+  async #beat(): Promise<void> {
+    if (this.#closing) return;
+    if (this.#healthy) {
+      try {
+        this.#loaded = (await this.#ollama.ps()).models.map((m) => m.name).sort();
+      } catch (err) {
+        this.#markUnhealthy(err as Error);
+      }
+    }
+    const hb: InstanceHeartbeat = {
+      id: this.id,
+      url: this.#opts.ollamaUrl,
+      healthy: this.#healthy,
+      models: this.models.sort(),
+      installed: this.#installed,
+      loaded: this.#loaded,
+      vision: [...this.#vision].sort(),
+      inFlight: this.#running.size,
+      numParallel: this.#opts.numParallel,
+      ...(this.#lastError !== undefined && { lastError: this.#lastError }),
+      ...(this.#version !== undefined && { ollamaVersion: this.#version }),
+      startedAt: this.#startedAt,
+      updatedAt: Date.now(),
+    };
+    await writeHeartbeat(this.#redis, this.#keys, hb, this.#opts.heartbeatIntervalMs * 3).catch(
+      (err: Error) => this.#log.warn({ reason: err.message }, 'heartbeat not written'),
+    );
+  }
+}

@@ -57,6 +57,7 @@ export async function startWorkers(
         models: cfg.WORKER_MODELS,
         requestTimeoutMs: cfg.OLLAMA_REQUEST_TIMEOUT_SECONDS * 1000,
         heartbeatIntervalMs: cfg.HEARTBEAT_INTERVAL_MS,
+        lockDurationMs: cfg.WORKER_LOCK_DURATION_MS,
         sealer,
         logger: log,
       }),
@@ -81,11 +82,25 @@ export async function start(target: Target, env: NodeJS.ProcessEnv = process.env
   const running: Closable[] = [];
   let gatewayCfg: GatewayConfig | undefined;
   let workerCfg: WorkerConfig | undefined;
-  if (target !== 'worker') gatewayCfg = loadEnv(gatewayEnv, env);
-  if (target !== 'gateway') workerCfg = loadEnv(workerEnv, env);
-  const common = (gatewayCfg ?? workerCfg)!;
-  const problems = hipaaSecretProblems({ ...common, ...gatewayCfg }, { verifiesTokens: target !== 'worker' });
+  const problems: string[] = [];
+  const load = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const p of err.problems) if (!problems.includes(p)) problems.push(p);
+      return undefined;
+    }
+  };
+  if (target !== 'worker') gatewayCfg = load(() => loadEnv(gatewayEnv, env));
+  if (target !== 'gateway') workerCfg = load(() => loadEnv(workerEnv, env));
   if (problems.length) throw new ConfigError(problems);
+  const common = (gatewayCfg ?? workerCfg)!;
+  const secretProblems = hipaaSecretProblems(
+    { ...common, ...gatewayCfg },
+    { verifiesTokens: target !== 'worker' },
+  );
+  if (secretProblems.length) throw new ConfigError(secretProblems);
   const sealer = sealerFrom(common);
 
   closeWithGrace({ delay: 30_000, logger: log }, async ({ signal, err }) => {

@@ -73,7 +73,7 @@ export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): P
 type WardError = FastifyError & { field?: string; retryAfter?: number };
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; field?: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'WARD_PAYLOAD_TOO_LARGE' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'WARD_PAYLOAD_TOO_LARGE', field: 'body' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'WARD_UNSUPPORTED_MEDIA_TYPE', field: 'content-type' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'WARD_VALIDATION', field: 'content-length' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'WARD_VALIDATION', field: 'body' },
@@ -103,14 +103,20 @@ function errorHandler(
     ]
       .filter(Boolean)
       .join('.');
-    const extra = (params.missingProperty ?? params.additionalProperty) as string | undefined;
+    const named = (params.requiredProperties ??
+      params.missingProperty ??
+      params.additionalProperties ??
+      params.additionalProperty) as string | string[] | undefined;
+    const extra = Array.isArray(named) ? named[0] : named;
     field = [base, extra].filter(Boolean).join('.') || err.validationContext || 'body';
-    const problem =
-      v?.keyword === 'additionalProperties'
-        ? 'is not a known field'
-        : v?.keyword === 'required'
-          ? 'is required'
-          : (v?.message ?? 'is invalid');
+    const unknownField =
+      v?.keyword === 'additionalProperties' ||
+      (v?.keyword === 'boolean' && /schema is false/.test(v.message ?? ''));
+    const problem = unknownField
+      ? 'is not a known field'
+      : v?.keyword === 'required'
+        ? 'is required'
+        : (v?.message ?? 'is invalid');
     message = `${field} ${problem}`;
   } else if (FASTIFY_CODES[code]) {
     const m = FASTIFY_CODES[code]!;

@@ -7,7 +7,7 @@ export const Errors = {
   Forbidden: createError<[string]>('WARD_FORBIDDEN', 'role %s may not use this route', 403),
   ModelNotFound: createError<[string, string]>(
     'WARD_MODEL_NOT_FOUND',
-    "model '%s' is not served by any instance (available: %s)",
+    "modelName '%s' is not served by any instance (available: %s)",
     404,
   ),
   JobNotFound: createError('WARD_JOB_NOT_FOUND', 'no such job, or it is not yours', 404),

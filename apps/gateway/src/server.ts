@@ -65,6 +65,8 @@ export async function createServer({ config, sealer, logger }: ServerOptions): P
     },
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // JSON only: a text/plain body gets 415, not a confusing schema error.
+  app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -125,6 +125,12 @@ export const workerEnv = {
     description: 'Informational: whether the instance runs on a GPU',
     default: true,
   }),
+  WORKER_LOCK_DURATION_MS: env.int({
+    description:
+      'How long a job stays claimed by a worker that stopped renewing it (dead process) before another instance takes it',
+    default: 10_000,
+    min: 1000,
+  }),
   HEARTBEAT_INTERVAL_MS: env.int({
     description: 'How often the worker announces itself',
     default: 2000,

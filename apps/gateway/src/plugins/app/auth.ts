@@ -12,6 +12,17 @@ declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor;
   }
+  interface FastifyInstance {
+    /** Every route with the roles it allows (public routes have none), for docs and the route × role test. */
+    routeTable: RouteRule[];
+  }
+}
+
+/** One route's access rule. */
+export interface RouteRule {
+  method: string;
+  url: string;
+  roles: readonly Role[] | 'public';
 }
 
 declare module '@fastify/jwt' {
@@ -48,6 +59,8 @@ export default fp(
       },
     });
     app.decorateRequest('actor', undefined as unknown as Actor);
+    const table: RouteRule[] = [];
+    app.decorate('routeTable', table);
 
     app.addHook('onRoute', (route) => {
       const cfg = route.config ?? {};
@@ -57,6 +70,10 @@ export default fp(
       }
       if (!cfg.public && !(cfg.roles && cfg.roles.length > 0)) {
         throw new Error(`route ${route.method} ${route.url} declares neither roles nor public`);
+      }
+      for (const method of [route.method].flat()) {
+        if (method !== 'HEAD')
+          table.push({ method, url: route.url, roles: cfg.public ? 'public' : cfg.roles! });
       }
     });
 

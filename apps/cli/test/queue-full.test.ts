@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, type Stack, startStack } from './helpers/stack.js';
+
+describe('backpressure', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      sims: [
+        { models: ['mistral:7b'], numParallel: 1, maxQueue: 1, genTokensPerSec: 200, defaultTokens: 40 },
+      ],
+      numParallel: 1,
+      env: { OLLAMA_MAX_QUEUE: '2' },
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('answers 503 with Retry-After when the model queue is full, and never hangs', async () => {
+    const token = stack.token('provider');
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call(stack, 'POST', '/api/local/process', {
+          token,
+          body: { modelName: 'mistral:7b', prompt: `burst ${i}`, timeoutSeconds: 20 },
+        }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+    expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    const full = results.find((r) => r.status === 503)!;
+    expect(full.body.code).toBe('WARD_QUEUE_FULL');
+    expect(Number(full.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    // The sim itself never had to refuse: the gateway's cap held the line.
+    expect(stack.sims[0]!.counters.rejected503).toBe(0);
+  });
+});

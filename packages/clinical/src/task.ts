@@ -26,7 +26,10 @@ export interface TaskServices {
     lookup(code: string): { code: string; billable: boolean; description: string } | undefined;
     isValidFormat(code: string): boolean;
     childrenOf(code: string, limit?: number): Array<{ code: string; description: string }>;
-    search(text: string, limit: number): Promise<Array<{ code: string; description: string; billable: boolean }>>;
+    search(
+      text: string,
+      limit: number,
+    ): Promise<Array<{ code: string; description: string; billable: boolean }>>;
     fiscalYear?: number;
   };
 }
@@ -41,6 +44,7 @@ export interface TaskOutcome<O = unknown> {
  * One clinical task: who may run it, which model by default, how it prompts, the output schema
  * sent to Ollama as `format`, and the deterministic checks run on the answer.
  */
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds tasks of many input and output types
 export interface ClinicalTask<I = any, O = any> {
   id: string;
   title: string;
@@ -56,7 +60,12 @@ export interface ClinicalTask<I = any, O = any> {
   /** Builds the model call; absent for tasks that need no model. */
   prepare?(input: I, services: TaskServices): Promise<ModelCall> | ModelCall;
   /** Checks (and corrects) the model's parsed answer. */
-  validate?(input: I, modelOutput: unknown, context: unknown, services: TaskServices): Promise<TaskOutcome<O>> | TaskOutcome<O>;
+  validate?(
+    input: I,
+    modelOutput: unknown,
+    context: unknown,
+    services: TaskServices,
+  ): Promise<TaskOutcome<O>> | TaskOutcome<O>;
   /** Runs the whole task without a model (deterministic tasks). */
   run?(input: I, services: TaskServices): Promise<TaskOutcome<O>> | TaskOutcome<O>;
   /** Plain-text rendering for clinicians and EMR notes. */

@@ -79,7 +79,7 @@ export class InstanceWorker {
 
   /** Connects to Redis (failing fast when it is unreachable), then discovers models and starts pulling. */
   async start(): Promise<void> {
-    this.#redis = createRedis(this.#opts.redisUrl, 'worker');
+    this.#redis = createRedis(this.#opts.redisUrl, 'worker', { enableAutoPipelining: true });
     this.#sub = createRedis(this.#opts.redisUrl, 'subscriber');
     await Promise.all([
       waitForRedis(this.#redis, this.#opts.redisUrl),

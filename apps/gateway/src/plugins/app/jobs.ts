@@ -85,6 +85,8 @@ export class JobService {
   readonly gatewayId = crypto.randomUUID();
   readonly #queues = new Map<string, Queue<ProcessJobData, ProcessJobResult>>();
   readonly #waiters = new Map<string, PendingWaiter>();
+  /** Last exact queue depth per model and how many jobs this gateway added since. */
+  readonly #depth = new Map<string, { n: number; at: number; added: number }>();
   /** Mean service time per model (ms), for Retry-After. */
   readonly #serviceMs = new Map<string, number>();
   readonly #channel: string;
@@ -173,6 +175,24 @@ export class JobService {
       throw err;
     }
     return waiter ? { id, waiter } : { id };
+  }
+
+  /**
+   * Refuses a job when the model's queue is at its cap. Far below the cap a recent count
+   * (plus what this gateway added since) is enough; near it, the queue is counted exactly.
+   */
+  async #checkDepth(model: string, queue: Queue<ProcessJobData, ProcessJobResult>, capacity: number): Promise<void> {
+    const now = Date.now();
+    const seen = this.#depth.get(model);
+    if (seen && now - seen.at < 200 && seen.n + seen.added < this.opts.maxQueue * 0.5) {
+      seen.added++;
+      return;
+    }
+    const depth = await queue.count().catch(ACCEPT_FAIL);
+    this.#depth.set(model, { n: depth, at: now, added: 1 });
+    if (depth >= this.opts.maxQueue) {
+      throw Object.assign(new Errors.QueueFull(model), { retryAfter: this.retryAfter(model, depth, capacity) });
+    }
   }
 
   #register(id: string, model: string, deadline: number): JobWaiter {

@@ -14,7 +14,7 @@ declare module 'fastify' {
 /** Opens the gateway's Redis connections; start-up fails, naming the URL, when Redis is unreachable. */
 export default fp(
   async (app, opts: { url: string }) => {
-    const redis = createRedis(opts.url, 'producer');
+    const redis = createRedis(opts.url, 'producer', { enableAutoPipelining: true });
     const sub = createRedis(opts.url, 'subscriber');
     // Errors surface through requests and readiness; this keeps ioredis from printing them unhandled.
     redis.on('error', () => {});

@@ -5,6 +5,7 @@ import { ConfigError, gatewayEnv, loadEnv } from '@ward/config';
 import { isRole, ROLES } from '@ward/contracts';
 import { mintToken } from '@ward/gateway';
 import { applyDevSecrets } from './secrets.js';
+import { icd10Import, openWardDatabase } from './services.js';
 import { start, type Target } from './start.js';
 
 const USAGE = `ward — Ward's command line
@@ -13,6 +14,8 @@ Usage:
   ward start [--target all|gateway|worker]   Run Ward (default: gateway and one worker per OLLAMA_URLS entry in one process)
   ward token --sub NAME --role ROLE [--ttl 15m]
                                               Mint a bearer token (roles: ${ROLES.join(', ')})
+  ward migrate                                Apply database migrations and list their state
+  ward icd10 import <file> [--year YYYY]      Import the CMS ICD-10-CM order file (icd10cm_order_YYYY.txt)
   ward env                                    List every environment variable Ward reads
   ward help                                   This text
 
@@ -61,6 +64,30 @@ async function main(argv: string[]): Promise<number> {
           algorithm,
         }),
       );
+      return 0;
+    }
+    case 'migrate': {
+      applyDevSecrets(process.env);
+      const db = await openWardDatabase(process.env);
+      const { migrationStatus } = await import('@ward/db');
+      for (const m of await migrationStatus(db))
+        console.log(`${String(m.version).padStart(4, '0')} ${m.name} ${m.status}`);
+      await db.close();
+      return 0;
+    }
+    case 'icd10': {
+      const [sub, ...args] = rest;
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { year: { type: 'string' } },
+      });
+      if (sub !== 'import' || positionals.length !== 1)
+        return fail('usage: ward icd10 import <icd10cm_order_YYYY.txt> [--year YYYY]');
+      const year = values.year === undefined ? undefined : Number(values.year);
+      if (year !== undefined && !(Number.isInteger(year) && year >= 2000 && year <= 2100))
+        return fail('--year must be a fiscal year such as 2026');
+      await icd10Import(positionals[0]!, year, process.env);
       return 0;
     }
     case 'env': {

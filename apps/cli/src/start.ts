@@ -14,6 +14,7 @@ import { InstanceWorker } from '@ward/worker';
 import closeWithGrace from 'close-with-grace';
 import pino, { type Logger } from 'pino';
 import { applyDevSecrets } from './secrets.js';
+import { clinicalSetup, openWardDatabase } from './services.js';
 
 export type Target = 'all' | 'gateway' | 'worker';
 
@@ -115,7 +116,12 @@ export async function start(target: Target, env: NodeJS.ProcessEnv = process.env
     for (const w of workers) running.push({ name: `worker ${w.id}`, close: () => w.close() });
   }
   if (gatewayCfg) {
-    const app = await createServer({ config: gatewayCfg, sealer, logger: log });
+    // The all-in-one process keeps reference data in embedded PGlite when DATABASE_URL is unset.
+    const db = target === 'all' || env.DATABASE_URL ? await openWardDatabase(env, log) : undefined;
+    if (db) running.push({ name: 'database', close: () => db.close() });
+    else log.warn('DATABASE_URL is not set: tasks that need reference data (icd10-coding) are unavailable');
+    const tasks = await clinicalSetup(db, env, log);
+    const app = await createServer({ config: gatewayCfg, sealer, logger: log, tasks });
     running.push({ name: 'gateway', close: () => app.close() });
     await app.listen({ port: gatewayCfg.PORT, host: gatewayCfg.HOST });
   }

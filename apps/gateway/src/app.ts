@@ -9,6 +9,7 @@ import redis from './plugins/external/redis.js';
 import jobRoutes from './routes/jobs.js';
 import processRoutes from './routes/process.js';
 import statusRoutes from './routes/status.js';
+import taskRoutes, { type TaskRoutesOptions } from './routes/tasks.js';
 
 /** Everything the gateway app needs, resolved from config by the caller. */
 export interface GatewayAppOptions {
@@ -22,6 +23,8 @@ export interface GatewayAppOptions {
   jobTimeoutSeconds: number;
   retentionSeconds: number;
   docs: boolean;
+  /** Clinical tasks to serve at `/api/tasks/<task>` (none when absent). */
+  tasks?: Omit<TaskRoutesOptions, 'jobTimeoutSeconds'> | undefined;
 }
 
 /** Ward's gateway as a plugin: external connections, then domain services, then routes. It never listens. */
@@ -68,6 +71,8 @@ export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): P
     localModelsEnabled: opts.localModelsEnabled,
     hipaaMode: opts.hipaaMode,
   });
+  if (opts.tasks)
+    await app.register(taskRoutes, { ...opts.tasks, jobTimeoutSeconds: opts.jobTimeoutSeconds });
 }
 
 type WardError = FastifyError & { field?: string; retryAfter?: number };

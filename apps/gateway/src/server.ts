@@ -3,7 +3,7 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { type GatewayConfig, hipaaSecretProblems } from '@ward/config';
 import { redisKeys, type Sealer } from '@ward/queue';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { buildApp } from './app.js';
+import { buildApp, type GatewayAppOptions } from './app.js';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -28,13 +28,20 @@ export interface ServerOptions {
   sealer: Sealer;
   /** A pino logger to use; defaults to JSON on stdout at LOG_LEVEL with patient data redacted. */
   logger?: FastifyBaseLogger;
+  /** Clinical tasks to serve (see `@ward/clinical`). */
+  tasks?: GatewayAppOptions['tasks'];
 }
 
 /**
  * Creates the gateway's Fastify instance with its logger, limits and request ids, and the app
  * registered. It does not listen: `ward start` (or a test) decides that.
  */
-export async function createServer({ config, sealer, logger }: ServerOptions): Promise<FastifyInstance> {
+export async function createServer({
+  config,
+  sealer,
+  logger,
+  tasks,
+}: ServerOptions): Promise<FastifyInstance> {
   const problems = hipaaSecretProblems(config, { verifiesTokens: true });
   if (problems.length) throw new Error(problems.join('; '));
   if (!config.JWT_SECRET && !config.JWT_PUBLIC_KEY)
@@ -81,6 +88,7 @@ export async function createServer({ config, sealer, logger }: ServerOptions): P
     jobTimeoutSeconds: config.JOB_TIMEOUT_SECONDS,
     retentionSeconds: config.JOB_RETENTION_SECONDS,
     docs: config.DOCS_ENABLED,
+    tasks,
   });
   return app;
 }

@@ -1,1 +1,11 @@
-export {};
+export * from './drugs/drug-interactions.js';
+export * from './icd10/index.js';
+export * from './imaging/decode.js';
+export * from './imaging/errors.js';
+export * from './registry.js';
+export * from './soap/soap-note.js';
+export * from './task.js';
+export { drugInteractionsTask } from './tasks/drug-interactions.js';
+export { icd10CodingTask } from './tasks/icd10-coding.js';
+export { imageFindingsTask } from './tasks/image-findings.js';
+export { soapNoteTask } from './tasks/soap-note.js';

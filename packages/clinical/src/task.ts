@@ -75,3 +75,17 @@ export interface ClinicalTask<I = any, O = any> {
 /** Shown with every task result. */
 export const DECISION_SUPPORT_NOTICE =
   'Decision support only: generated and checked automatically, it must be reviewed by a qualified clinician before use in care.';
+
+/** Input a task cannot work with (malformed HL7, unsupported image…): a 4xx naming the field, never its value. */
+export class TaskInputError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly field: string;
+  constructor(code: string, field: string, message: string, statusCode = 400) {
+    super(message);
+    this.name = 'TaskInputError';
+    this.code = code;
+    this.field = field;
+    this.statusCode = statusCode;
+  }
+}

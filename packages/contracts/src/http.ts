@@ -145,6 +145,7 @@ export const JobView = Type.Object(
     startedAt: Type.Optional(Type.String({ format: 'date-time' })),
     finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
     result: Type.Optional(ProcessResult),
+    taskResult: Type.Optional(Type.Unknown({ description: 'For task jobs: the checked task result' })),
     error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
   },
   {},
@@ -214,3 +215,38 @@ export const ModelsResponse = Type.Object(
   {},
 );
 export type ModelsResponse = Static<typeof ModelsResponse>;
+
+/** A finding of a task's deterministic checks. */
+export const TaskFinding = Type.Object({
+  severity: Type.Union([Type.Literal('error'), Type.Literal('warning'), Type.Literal('info')]),
+  code: Type.String(),
+  message: Type.String(),
+  path: Type.Optional(Type.String()),
+});
+
+/** The result of `POST /api/tasks/<task>`: checked output, findings, and where it came from. */
+export const TaskResult = Type.Object({
+  id: Type.String(),
+  task: Type.String(),
+  model: Type.Union([Type.String(), Type.Null()], { description: 'null for tasks that need no model' }),
+  instance: Type.Union([Type.String(), Type.Null()]),
+  output: Type.Unknown(),
+  findings: Type.Array(TaskFinding),
+  valid: Type.Boolean({ description: 'false when any finding is an error' }),
+  rendering: Type.String({ description: 'Plain-text rendering for clinicians' }),
+  notice: Type.String({ description: 'Decision-support statement' }),
+  usage: Type.Optional(Usage),
+  timings: Type.Optional(Timings),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+export type TaskResult = Static<typeof TaskResult>;
+
+/** Fields every `/api/tasks/<task>` body may carry besides the task's own input. */
+export const TaskRequestOptions = {
+  modelName: Type.Optional(
+    Type.String({ pattern: MODEL_NAME_PATTERN, maxLength: 200, description: "Overrides the task's model" }),
+  ),
+  stream: Type.Optional(Type.Boolean()),
+  priority: Type.Optional(Type.Union([Type.Literal('stat'), Type.Literal('routine'), Type.Literal('batch')])),
+  timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+};

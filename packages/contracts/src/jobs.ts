@@ -21,6 +21,8 @@ export interface ProcessJobData {
   stream: boolean;
   /** Sealed {@link ProcessPayload}. */
   sealed: string;
+  /** The clinical task this job runs, when it came from `/api/tasks/<task>` (a task id, not patient data). */
+  task?: string;
 }
 
 /** The plaintext inside {@link ProcessJobData.sealed}. */
@@ -30,6 +32,8 @@ export interface ProcessPayload {
   images?: string[];
   options?: Record<string, unknown>;
   format?: 'json' | Record<string, unknown>;
+  /** For task jobs: the task's validated input and prepared context, for checking the answer later. */
+  task?: { input: unknown; context?: unknown };
 }
 
 /** What a worker returns to BullMQ: the result, sealed. */

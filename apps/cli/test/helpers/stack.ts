@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { clinicalTasks, type TaskServices } from '@ward/clinical';
 import { type GatewayConfig, gatewayEnv, keyringFrom, loadEnv } from '@ward/config';
 import type { Role } from '@ward/contracts';
 import { createServer, mintToken } from '@ward/gateway';
@@ -36,6 +37,8 @@ export interface StackOptions {
   lockDurationMs?: number;
   /** Extra gateway env (strings, as in the environment). */
   env?: Record<string, string>;
+  /** Services for clinical tasks (e.g. a loaded ICD-10-CM code set). Tasks are always served. */
+  services?: TaskServices;
 }
 
 /** A whole Ward (gateway + workers) on real Redis with sims in place of Ollama. */
@@ -95,7 +98,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       workers.push(w);
     }
   }
-  const app = await createServer({ config, sealer, logger });
+  const tasks = { tasks: clinicalTasks(), services: opts.services ?? {}, models: {} };
+  const app = await createServer({ config, sealer, logger, tasks });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;

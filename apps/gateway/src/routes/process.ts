@@ -100,7 +100,7 @@ const processRoutes: FastifyPluginAsyncTypebox<{
   );
 };
 
-function asHttpError(err: unknown): unknown {
+export function asHttpError(err: unknown): unknown {
   if (!(err instanceof JobError)) return err;
   return Object.assign(new Error(err.message), { statusCode: statusForJobError(err.code), code: err.code });
 }

@@ -64,7 +64,16 @@ export interface SubmitInput {
   mode: 'sync' | 'async' | 'stream';
   /** Slots that can drain the model's queue (for Retry-After). */
   capacity: number;
+  /** Clinical task id, for task jobs. */
+  task?: string;
 }
+
+/** Turns a finished task job's raw outcome into its checked task result. */
+export type TaskResolver = (
+  job: { id: string; model: string; task: string; acceptedAt: number },
+  payload: ProcessPayload,
+  outcome: ProcessOutcome,
+) => Promise<unknown>;
 
 const ACCEPT_FAIL = (err: unknown): never => {
   if (
@@ -90,6 +99,8 @@ export class JobService {
   /** Mean service time per model (ms), for Retry-After. */
   readonly #serviceMs = new Map<string, number>();
   readonly #channel: string;
+  /** Set by the task routes so `GET /api/jobs/:id` can show a task job's checked result. */
+  taskResolver: TaskResolver | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -157,6 +168,7 @@ export class JobService {
       replyTo: input.mode === 'async' ? null : this.#channel,
       stream: input.mode === 'stream',
       sealed: this.sealer.sealJson(input.payload),
+      ...(input.task && { task: input.task }),
     };
     const waiter = input.mode === 'async' ? undefined : this.#register(id, input.model, input.deadline);
     try {
@@ -181,7 +193,11 @@ export class JobService {
    * Refuses a job when the model's queue is at its cap. Far below the cap a recent count
    * (plus what this gateway added since) is enough; near it, the queue is counted exactly.
    */
-  async #checkDepth(model: string, queue: Queue<ProcessJobData, ProcessJobResult>, capacity: number): Promise<void> {
+  async #checkDepth(
+    model: string,
+    queue: Queue<ProcessJobData, ProcessJobResult>,
+    capacity: number,
+  ): Promise<void> {
     const now = Date.now();
     const seen = this.#depth.get(model);
     if (seen && now - seen.at < 200 && seen.n + seen.added < this.opts.maxQueue * 0.5) {
@@ -191,7 +207,9 @@ export class JobService {
     const depth = await queue.count().catch(ACCEPT_FAIL);
     this.#depth.set(model, { n: depth, at: now, added: 1 });
     if (depth >= this.opts.maxQueue) {
-      throw Object.assign(new Errors.QueueFull(model), { retryAfter: this.retryAfter(model, depth, capacity) });
+      throw Object.assign(new Errors.QueueFull(model), {
+        retryAfter: this.retryAfter(model, depth, capacity),
+      });
     }
   }
 
@@ -284,11 +302,18 @@ export class JobService {
     };
     if (state === 'completed' && job.returnvalue) {
       const outcome = this.sealer.openJson<ProcessOutcome>(job.returnvalue.sealed);
-      return {
-        ...base,
-        state: 'completed',
-        result: toResult(id, job.data.model, job.data.acceptedAt, outcome),
-      };
+      const result = toResult(id, job.data.model, job.data.acceptedAt, outcome);
+      if (job.data.task && this.taskResolver) {
+        const payload = this.sealer.openJson<ProcessPayload>(job.data.sealed);
+        const meta = { id, model: job.data.model, task: job.data.task, acceptedAt: job.data.acceptedAt };
+        return {
+          ...base,
+          state: 'completed',
+          result,
+          taskResult: await this.taskResolver(meta, payload, outcome),
+        };
+      }
+      return { ...base, state: 'completed', result };
     }
     if (state === 'failed') {
       const [code, ...rest] = (job.failedReason ?? '').split(': ');

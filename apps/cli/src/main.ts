@@ -16,6 +16,7 @@ Usage:
                                               Mint a bearer token (roles: ${ROLES.join(', ')})
   ward migrate                                Apply database migrations and list their state
   ward icd10 import <file> [--year YYYY]      Import the CMS ICD-10-CM order file (icd10cm_order_YYYY.txt)
+  ward demo                                   Run the deployment guide's four clinical scenarios against OLLAMA_URL
   ward env                                    List every environment variable Ward reads
   ward help                                   This text
 
@@ -89,6 +90,11 @@ async function main(argv: string[]): Promise<number> {
         return fail('--year must be a fiscal year such as 2026');
       await icd10Import(positionals[0]!, year, process.env);
       return 0;
+    }
+    case 'demo': {
+      const { runDemo } = await import('./demo.js');
+      const results = await runDemo({ env: process.env });
+      return results.every((r) => r.status === 200) ? 0 : 1;
     }
     case 'env': {
       const { workerEnv } = await import('@ward/config');

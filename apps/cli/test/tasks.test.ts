@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Icd10CodeSet, importIcd10Order } from '@ward/clinical';
 import { migrate } from '@ward/db';
@@ -207,6 +208,50 @@ describe('clinical tasks through the gateway, checked against reference data', (
     expect(view.state).toBe('completed');
     expect(view.taskResult.task).toBe('drug-interactions');
     expect(view.taskResult.output.interactions[0].source).toMatch(/^ward-curated/);
+  });
+
+  it('hl7-to-fhir: converts without a model, refuses malformed messages naming segment and field, adds a narrative on request', async () => {
+    const adt = readFileSync(
+      fileURLToPath(new URL('../../../../shared/fixtures/hl7v2/ADT-A01-01.hl7', import.meta.url)),
+      'utf8',
+    );
+    const before = stack.sims[0]!.counters.requests.total;
+    const res = await call(stack, 'POST', '/api/tasks/hl7-to-fhir', { token, body: { message: adt } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ task: 'hl7-to-fhir', model: null, instance: null });
+    expect(res.body.output.resourceType).toBe('Bundle');
+    const types = res.body.output.entry.map((e: any) => e.resource.resourceType);
+    expect(types).toEqual(expect.arrayContaining(['Patient', 'Encounter']));
+    expect(res.body.findings.filter((f: any) => f.severity === 'error')).toEqual([]);
+    expect(stack.sims[0]!.counters.requests.total).toBe(before);
+
+    const broken = adt.replace(/\nPID\|([^|]*\|){6}[^|]*/, (m) => m.replace(/\|[^|]*$/, '|19XX-13-45'));
+    const bad = await call(stack, 'POST', '/api/tasks/hl7-to-fhir', { token, body: { message: broken } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('message');
+    expect(bad.body.message).toContain('PID-7');
+    const noMsh = await call(stack, 'POST', '/api/tasks/hl7-to-fhir', {
+      token,
+      body: { message: 'PID|1||123' },
+    });
+    expect(noMsh.status).toBe(400);
+    expect(noMsh.body.message).toContain('MSH');
+
+    stack.sims[0]!.script({
+      prompt: /Summarise this FHIR R4 Bundle/,
+      reply: 'Adult patient admitted as an inpatient.',
+      once: true,
+    });
+    const withNarrative = await call(stack, 'POST', '/api/tasks/hl7-to-fhir', {
+      token,
+      body: { message: adt, narrative: true },
+    });
+    expect(withNarrative.status).toBe(200);
+    expect(withNarrative.body.narrative).toMatchObject({
+      text: 'Adult patient admitted as an inpatient.',
+      model: 'mistral:7b',
+      instance: 'sim-0',
+    });
   });
 
   it('validates task input and names the field', async () => {

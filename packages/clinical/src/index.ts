@@ -1,4 +1,5 @@
 export * from './drugs/drug-interactions.js';
+export * from './hl7/index.js';
 export * from './icd10/index.js';
 export * from './imaging/decode.js';
 export * from './imaging/errors.js';
@@ -6,6 +7,7 @@ export * from './registry.js';
 export * from './soap/soap-note.js';
 export * from './task.js';
 export { drugInteractionsTask } from './tasks/drug-interactions.js';
+export { hl7ToFhirTask } from './tasks/hl7-to-fhir.js';
 export { icd10CodingTask } from './tasks/icd10-coding.js';
 export { imageFindingsTask } from './tasks/image-findings.js';
 export { soapNoteTask } from './tasks/soap-note.js';

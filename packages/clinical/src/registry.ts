@@ -1,12 +1,13 @@
 import type { ClinicalTask } from './task.js';
 import { drugInteractionsTask } from './tasks/drug-interactions.js';
+import { hl7ToFhirTask } from './tasks/hl7-to-fhir.js';
 import { icd10CodingTask } from './tasks/icd10-coding.js';
 import { imageFindingsTask } from './tasks/image-findings.js';
 import { soapNoteTask } from './tasks/soap-note.js';
 
 /** Every clinical task Ward serves at `/api/tasks/<id>`. */
 export function clinicalTasks(): ClinicalTask[] {
-  return [soapNoteTask, icd10CodingTask, drugInteractionsTask, imageFindingsTask];
+  return [soapNoteTask, icd10CodingTask, drugInteractionsTask, imageFindingsTask, hl7ToFhirTask];
 }
 
 /**

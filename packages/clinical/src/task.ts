@@ -68,6 +68,8 @@ export interface ClinicalTask<I = any, O = any> {
   ): Promise<TaskOutcome<O>> | TaskOutcome<O>;
   /** Runs the whole task without a model (deterministic tasks). */
   run?(input: I, services: TaskServices): Promise<TaskOutcome<O>> | TaskOutcome<O>;
+  /** For `run` tasks: the prompt of an optional model-written narrative, when the caller asks for one. */
+  narrativePrompt?(output: O): string;
   /** Plain-text rendering for clinicians and EMR notes. */
   render(output: O): string;
 }

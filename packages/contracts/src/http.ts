@@ -235,6 +235,12 @@ export const TaskResult = Type.Object({
   valid: Type.Boolean({ description: 'false when any finding is an error' }),
   rendering: Type.String({ description: 'Plain-text rendering for clinicians' }),
   notice: Type.String({ description: 'Decision-support statement' }),
+  narrative: Type.Optional(
+    Type.Object(
+      { text: Type.String(), model: Type.String(), instance: Type.String() },
+      { description: 'Model-written summary, when asked for' },
+    ),
+  ),
   usage: Type.Optional(Usage),
   timings: Type.Optional(Timings),
   createdAt: Type.String({ format: 'date-time' }),

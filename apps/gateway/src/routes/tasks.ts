@@ -139,6 +139,26 @@ const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, opt
             notice: DECISION_SUPPORT_NOTICE,
             createdAt: new Date(acceptedAt).toISOString(),
           };
+          if (taskInput.narrative === true && task.narrativePrompt) {
+            const model = normalizeModel(modelName ?? opts.models[task.id] ?? task.defaultModel ?? '');
+            const capacity = await app.instances.capacityFor(model, false);
+            const { waiter } = await app.jobs.submit({
+              model,
+              payload: { prompt: task.narrativePrompt(done.output), options: { temperature: 0 } },
+              actor: request.actor,
+              requestId: request.id,
+              priority: 'routine',
+              deadline: acceptedAt + opts.jobTimeoutSeconds * 1000,
+              mode: 'sync',
+              capacity,
+            });
+            try {
+              const outcome = await waiter!.done;
+              result.narrative = { text: outcome.response, model, instance: outcome.instance };
+            } catch (err) {
+              throw err instanceof JobError ? asHttpError(err) : err;
+            }
+          }
           return result;
         }
         const chosen = modelName ?? opts.models[task.id] ?? task.defaultModel;

@@ -14,6 +14,10 @@ Usage:
   ward start [--target all|gateway|worker]   Run Ward (default: gateway and one worker per OLLAMA_URLS entry in one process)
   ward token --sub NAME --role ROLE [--ttl 15m]
                                               Mint a bearer token (roles: ${ROLES.join(', ')})
+  ward users add <name> --role ROLE            Create an account (password prompted without echo, or first line of stdin)
+  ward users list | set-role <name> <role> | disable <name> | enable <name> | reset-password <name>
+  ward keys create --name NAME --role ROLE [--days N | --expires YYYY-MM-DD]   Create an API key (printed once on stdout)
+  ward keys list | ward keys revoke <id>
   ward migrate                                Apply database migrations and list their state
   ward icd10 import <file> [--year YYYY]      Import the CMS ICD-10-CM order file (icd10cm_order_YYYY.txt)
   ward demo                                   Run the deployment guide's four clinical scenarios against OLLAMA_URL
@@ -66,6 +70,14 @@ async function main(argv: string[]): Promise<number> {
         }),
       );
       return 0;
+    }
+    case 'users': {
+      const { usersCommand } = await import('./users.js');
+      return usersCommand(rest, process.env);
+    }
+    case 'keys': {
+      const { keysCommand } = await import('./users.js');
+      return keysCommand(rest, process.env);
     }
     case 'migrate': {
       applyDevSecrets(process.env);

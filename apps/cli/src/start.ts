@@ -121,7 +121,7 @@ export async function start(target: Target, env: NodeJS.ProcessEnv = process.env
     if (db) running.push({ name: 'database', close: () => db.close() });
     else log.warn('DATABASE_URL is not set: tasks that need reference data (icd10-coding) are unavailable');
     const tasks = await clinicalSetup(db, env, log);
-    const app = await createServer({ config: gatewayCfg, sealer, logger: log, tasks });
+    const app = await createServer({ config: gatewayCfg, sealer, logger: log, tasks, ...(db && { db }) });
     running.push({ name: 'gateway', close: () => app.close() });
     await app.listen({ port: gatewayCfg.PORT, host: gatewayCfg.HOST });
   }

@@ -1,11 +1,16 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { Database } from '@ward/db';
 import type { RedisKeys, Sealer } from '@ward/queue';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import auth, { type AuthOptions } from './plugins/app/auth.js';
+import identity, { type IdentityOptions } from './plugins/app/identity.js';
 import instances from './plugins/app/instances.js';
 import jobs from './plugins/app/jobs.js';
 import redis from './plugins/external/redis.js';
+import adminKeyRoutes from './routes/admin-keys.js';
+import adminUserRoutes from './routes/admin-users.js';
+import authRoutes from './routes/auth.js';
 import jobRoutes from './routes/jobs.js';
 import processRoutes from './routes/process.js';
 import statusRoutes from './routes/status.js';
@@ -25,6 +30,13 @@ export interface GatewayAppOptions {
   docs: boolean;
   /** Clinical tasks to serve at `/api/tasks/<task>` (none when absent). */
   tasks?: Omit<TaskRoutesOptions, 'jobTimeoutSeconds'> | undefined;
+  /**
+   * Ward's database. With it the gateway serves logins, `/api/auth/*`, `/api/admin/users` and
+   * `/api/admin/keys` and accepts API keys; without it only externally minted tokens work.
+   */
+  db?: Database | undefined;
+  /** Settings of the identity layer (used when `db` is given). */
+  identity?: Omit<IdentityOptions, 'db'> | undefined;
 }
 
 /** Ward's gateway as a plugin: external connections, then domain services, then routes. It never listens. */
@@ -54,6 +66,7 @@ export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): P
     await app.register(swaggerUi, { routePrefix: '/docs' });
   }
   await app.register(redis, { url: opts.redisUrl });
+  if (opts.db && opts.identity) await app.register(identity, { ...opts.identity, db: opts.db });
   await app.register(auth, opts.auth);
   await app.register(instances, { keys: opts.keys });
   await app.register(jobs, {
@@ -73,6 +86,11 @@ export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): P
   });
   if (opts.tasks)
     await app.register(taskRoutes, { ...opts.tasks, jobTimeoutSeconds: opts.jobTimeoutSeconds });
+  if (opts.db && opts.identity) {
+    await app.register(authRoutes);
+    await app.register(adminUserRoutes);
+    await app.register(adminKeyRoutes);
+  }
 }
 
 type WardError = FastifyError & { field?: string; retryAfter?: number };

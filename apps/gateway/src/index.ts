@@ -1,7 +1,15 @@
 export { buildApp, type GatewayAppOptions } from './app.js';
 export { type MintOptions, mintToken, parseTtl } from './auth.js';
 export { Errors } from './errors.js';
+export { type ApiKey, ApiKeyService, DEFAULT_KEY_DAYS, MAX_KEY_DAYS } from './identity/api-keys.js';
+export { IdentityErrors } from './identity/errors.js';
+export { LoginLockout } from './identity/lockout.js';
+export { type OidcOptions, parseRoleMap } from './identity/oidc.js';
+export { hashPassword, MIN_PASSWORD_LENGTH, passwordProblem, verifyPassword } from './identity/passwords.js';
+export { TokenRevocation } from './identity/revocation.js';
+export { listUsers, type User, UserService } from './identity/users.js';
 export type { RouteRule } from './plugins/app/auth.js';
+export type { Identity, IdentityOptions } from './plugins/app/identity.js';
 export type { InstanceDirectory } from './plugins/app/instances.js';
 export type { JobService } from './plugins/app/jobs.js';
 export { normalizeModel } from './routes/process.js';

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { type GatewayConfig, hipaaSecretProblems } from '@ward/config';
+import type { Database } from '@ward/db';
 import { redisKeys, type Sealer } from '@ward/queue';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { buildApp, type GatewayAppOptions } from './app.js';
+import { identitySettings } from './identity/settings.js';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -11,6 +13,9 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 export const LOG_REDACT = [
   'req.headers.authorization',
   'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'password',
+  '*.password',
   'req.body',
   'body',
   'prompt',
@@ -30,6 +35,8 @@ export interface ServerOptions {
   logger?: FastifyBaseLogger;
   /** Clinical tasks to serve (see `@ward/clinical`). */
   tasks?: GatewayAppOptions['tasks'];
+  /** Ward's database: enables logins, user and API key administration, and API keys. */
+  db?: Database | undefined;
 }
 
 /**
@@ -41,6 +48,7 @@ export async function createServer({
   sealer,
   logger,
   tasks,
+  db,
 }: ServerOptions): Promise<FastifyInstance> {
   const problems = hipaaSecretProblems(config, { verifiesTokens: true });
   if (problems.length) throw new Error(problems.join('; '));
@@ -52,6 +60,7 @@ export async function createServer({
     throw new Error(
       `JWT_ALGORITHM=${algorithm} needs ${algorithm === 'HS256' ? 'JWT_SECRET' : 'JWT_PUBLIC_KEY'}`,
     );
+  const identity = identitySettings(config, algorithm);
 
   const app = Fastify({
     ...(logger
@@ -81,7 +90,14 @@ export async function createServer({
     redisUrl: config.REDIS_URL,
     keys: redisKeys(config.REDIS_PREFIX),
     sealer,
-    auth: { algorithm, key, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+    auth: {
+      algorithm,
+      key,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      redisPrefix: config.REDIS_PREFIX,
+      oidc: identity.oidc,
+    },
     localModelsEnabled: config.LOCAL_MODELS_ENABLED,
     hipaaMode: config.HIPAA_MODE,
     maxQueue: config.OLLAMA_MAX_QUEUE,
@@ -89,6 +105,8 @@ export async function createServer({
     retentionSeconds: config.JOB_RETENTION_SECONDS,
     docs: config.DOCS_ENABLED,
     tasks,
+    db,
+    identity: identity.options,
   });
   return app;
 }

@@ -1,4 +1,22 @@
-import { type EnvOf, env } from './env.js';
+import { type EnvOf, type EnvVar, env } from './env.js';
+
+/** A duration such as `15m`, `8h`, `30s` or a number of seconds, read as whole seconds within [min, max]. */
+function duration(opts: { description: string; default: number; min: number; max: number }): EnvVar<number> {
+  return {
+    kind: 'duration',
+    description: opts.description,
+    default: opts.default,
+    parse(raw) {
+      const m = /^(\d+)\s*(s|m|h|d)?$/.exec(raw.trim());
+      if (!m) throw new Error('must be a duration such as 15m, 8h or 900 (seconds)');
+      const seconds =
+        Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+      if (seconds < opts.min || seconds > opts.max)
+        throw new Error(`must be between ${opts.min} and ${opts.max} seconds`);
+      return seconds;
+    },
+  };
+}
 
 /** Variables every Ward process reads. */
 export const commonEnv = {
@@ -47,6 +65,11 @@ export const gatewayEnv = {
     description: 'Pinned token algorithm; defaults to HS256 with JWT_SECRET, RS256 with JWT_PUBLIC_KEY',
     optional: true,
   }),
+  JWT_PRIVATE_KEY: env.string({
+    description: 'PEM private key matching JWT_PUBLIC_KEY, to sign login tokens with RS256/ES256',
+    optional: true,
+    secret: true,
+  }),
   JWT_ISSUER: env.string({ description: 'Required `iss` of bearer tokens', default: 'ward' }),
   JWT_AUDIENCE: env.string({ description: 'Required `aud` of bearer tokens', default: 'ward' }),
   LOCAL_MODELS_ENABLED: env.bool({
@@ -72,6 +95,51 @@ export const gatewayEnv = {
     description: 'How long finished async results stay readable',
     default: 3600,
     min: 10,
+  }),
+  AUTH_TOKEN_TTL: duration({
+    description: 'Lifetime of login tokens (automatic logoff), e.g. 15m',
+    default: 900,
+    min: 60,
+    max: 86_400,
+  }),
+  AUTH_LOCKOUT_ATTEMPTS: env.int({
+    description: 'Failed logins that lock a username',
+    default: 5,
+    min: 1,
+    max: 100,
+  }),
+  AUTH_LOCKOUT_SECONDS: env.int({
+    description: 'How long a locked username stays locked (and the window failures are counted in)',
+    default: 900,
+    min: 1,
+    max: 86_400,
+  }),
+  API_KEY_CACHE_SECONDS: env.int({
+    description: 'How long a gateway reuses an API key lookup; a revoked key works at most this long',
+    default: 10,
+    min: 0,
+    max: 300,
+  }),
+  OIDC_ISSUER: env.string({
+    description: 'Accept bearer tokens of this OpenID Connect issuer (Keycloak, Entra ID, Okta)',
+    optional: true,
+  }),
+  OIDC_JWKS_URL: env.url({
+    description: "The OIDC issuer's JWKS URL (default: from its /.well-known/openid-configuration)",
+    optional: true,
+    protocols: ['https', 'http'],
+  }),
+  OIDC_AUDIENCE: env.string({
+    description: "Required `aud` of OIDC tokens (Ward's client id)",
+    optional: true,
+  }),
+  OIDC_ROLE_CLAIM: env.string({
+    description: 'Dotted path of the OIDC claim holding roles or groups, e.g. realm_access.roles',
+    default: 'roles',
+  }),
+  OIDC_ROLE_MAP: env.list({
+    description: 'OIDC role → Ward role, e.g. ward-admin=admin,clinician=provider (default: Ward role names)',
+    optional: true,
   }),
   DOCS_ENABLED: env.bool({ description: 'Serve the OpenAPI document and UI at /docs', default: true }),
   TRUST_PROXY: env.bool({

@@ -1,0 +1,65 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { createDecoder } from 'fast-jwt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GOOD_PASSWORD, startGateway, type TestGateway } from './helpers.js';
+
+const pair = () => {
+  const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    pub: k.publicKey.export({ format: 'pem', type: 'spki' }) as string,
+    priv: k.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+  };
+};
+
+describe('login tokens with an asymmetric gateway key', () => {
+  let gw: TestGateway | undefined;
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  it('signs login tokens with JWT_PRIVATE_KEY (ES256) and honours AUTH_TOKEN_TTL', async () => {
+    const { pub, priv } = pair();
+    gw = await startGateway({
+      env: {
+        JWT_SECRET: '',
+        JWT_PUBLIC_KEY: pub,
+        JWT_PRIVATE_KEY: priv,
+        JWT_ALGORITHM: 'ES256',
+        AUTH_TOKEN_TTL: '5m',
+      },
+    });
+    await gw.app.identity.users.create({ username: 'es.user', role: 'staff', password: GOOD_PASSWORD });
+    const token = await gw.login('es.user', GOOD_PASSWORD);
+    const decoded = createDecoder({ complete: true })(token);
+    expect(decoded.header.alg).toBe('ES256');
+    expect(decoded.payload.exp - decoded.payload.iat).toBe(300);
+    expect((await gw.call('GET', '/api/auth/me', { token })).statusCode).toBe(200);
+  });
+
+  it('answers 503 at login when only JWT_PUBLIC_KEY is set', async () => {
+    gw = await startGateway({ env: { JWT_SECRET: '', JWT_PUBLIC_KEY: pair().pub, JWT_ALGORITHM: 'ES256' } });
+    const res = await gw.call('POST', '/api/auth/login', {
+      body: { username: 'x', password: GOOD_PASSWORD },
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({
+      code: 'WARD_LOGIN_UNAVAILABLE',
+      message: expect.stringMatching(/JWT_PRIVATE_KEY/),
+    });
+  });
+
+  it('refuses to start when JWT_PRIVATE_KEY does not match JWT_PUBLIC_KEY', async () => {
+    await expect(
+      startGateway({
+        db: false,
+        env: {
+          JWT_SECRET: '',
+          JWT_PUBLIC_KEY: pair().pub,
+          JWT_PRIVATE_KEY: pair().priv,
+          JWT_ALGORITHM: 'ES256',
+        },
+      }),
+    ).rejects.toThrow(/JWT_PRIVATE_KEY does not sign ES256 tokens that JWT_PUBLIC_KEY verifies/);
+  });
+});

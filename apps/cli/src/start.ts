@@ -9,6 +9,7 @@ import {
   workerEnv,
 } from '@ward/config';
 import { createServer } from '@ward/gateway';
+import { serveMetrics, WardMetrics } from '@ward/metrics';
 import { Sealer } from '@ward/queue';
 import { InstanceWorker } from '@ward/worker';
 import closeWithGrace from 'close-with-grace';
@@ -40,6 +41,7 @@ export async function startWorkers(
   cfg: WorkerConfig,
   sealer: Sealer,
   log: Logger,
+  metrics?: WardMetrics,
 ): Promise<InstanceWorker[]> {
   const urls = cfg.OLLAMA_URLS ?? [cfg.OLLAMA_URL];
   const workers = urls.map(
@@ -61,6 +63,7 @@ export async function startWorkers(
         lockDurationMs: cfg.WORKER_LOCK_DURATION_MS,
         sealer,
         logger: log,
+        ...(metrics && { metrics }),
       }),
   );
   await Promise.all(workers.map((w) => w.start()));
@@ -111,8 +114,23 @@ export async function start(target: Target, env: NodeJS.ProcessEnv = process.env
       await r.close().catch((e: Error) => log.error({ name: r.name, reason: e.message }, 'close failed'));
   });
 
+  // One registry per process, on an internal port that nginx never exposes.
+  const metrics = new WardMetrics({ app: target === 'all' ? 'ward' : target });
+  const metricsPort = Number(env.METRICS_PORT ?? (target === 'worker' ? 9102 : 9101));
+  if (metricsPort > 0) {
+    // Metrics are not worth refusing clinical work over: a taken port is logged, not fatal.
+    await serveMetrics(metrics, metricsPort, env.METRICS_HOST ?? '0.0.0.0').then(
+      (server) => {
+        running.push({ name: 'metrics', close: () => new Promise((r) => server.close(() => r())) });
+        log.info({ port: metricsPort }, 'metrics served at /metrics');
+      },
+      (err: Error) =>
+        log.error({ port: metricsPort, reason: err.message }, 'metrics port unavailable; set METRICS_PORT'),
+    );
+  }
+
   if (workerCfg) {
-    const workers = await startWorkers(workerCfg, sealer, log);
+    const workers = await startWorkers(workerCfg, sealer, log, metrics);
     for (const w of workers) running.push({ name: `worker ${w.id}`, close: () => w.close() });
   }
   if (gatewayCfg) {
@@ -121,7 +139,14 @@ export async function start(target: Target, env: NodeJS.ProcessEnv = process.env
     if (db) running.push({ name: 'database', close: () => db.close() });
     else log.warn('DATABASE_URL is not set: tasks that need reference data (icd10-coding) are unavailable');
     const tasks = await clinicalSetup(db, env, log);
-    const app = await createServer({ config: gatewayCfg, sealer, logger: log, tasks, ...(db && { db }) });
+    const app = await createServer({
+      config: gatewayCfg,
+      sealer,
+      logger: log,
+      tasks,
+      metrics,
+      ...(db && { db }),
+    });
     running.push({ name: 'gateway', close: () => app.close() });
     await app.listen({ port: gatewayCfg.PORT, host: gatewayCfg.HOST });
   }

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Database } from '@ward/db';
+import { WardMetrics } from '@ward/metrics';
 import type { RedisKeys, Sealer } from '@ward/queue';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import auth, { type AuthOptions } from './plugins/app/auth.js';
@@ -28,6 +29,8 @@ export interface GatewayAppOptions {
   jobTimeoutSeconds: number;
   retentionSeconds: number;
   docs: boolean;
+  /** Where the gateway records its metrics (a private registry when absent). */
+  metrics?: WardMetrics | undefined;
   /** Clinical tasks to serve at `/api/tasks/<task>` (none when absent). */
   tasks?: Omit<TaskRoutesOptions, 'jobTimeoutSeconds'> | undefined;
   /**
@@ -41,6 +44,15 @@ export interface GatewayAppOptions {
 
 /** Ward's gateway as a plugin: external connections, then domain services, then routes. It never listens. */
 export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): Promise<void> {
+  const metrics = opts.metrics ?? new WardMetrics({ defaults: false });
+  app.decorate('metrics', metrics);
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe(
+      { route, method: request.method, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
@@ -90,6 +102,12 @@ export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): P
     await app.register(authRoutes);
     await app.register(adminUserRoutes);
     await app.register(adminKeyRoutes);
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: WardMetrics;
   }
 }
 
@@ -165,6 +183,7 @@ function errorHandler(
   } else if (!code.startsWith('WARD_')) {
     code = status === 404 ? 'WARD_NOT_FOUND' : 'WARD_BAD_REQUEST';
   }
+  this.metrics.errors.inc({ code });
   if (err.retryAfter) reply.header('retry-after', String(err.retryAfter));
   return reply.code(status).send({
     statusCode: status,

@@ -33,6 +33,8 @@ export interface ServerOptions {
   sealer: Sealer;
   /** A pino logger to use; defaults to JSON on stdout at LOG_LEVEL with patient data redacted. */
   logger?: FastifyBaseLogger;
+  /** The process's metrics registry (shared with workers in `ward start`). */
+  metrics?: GatewayAppOptions['metrics'];
   /** Clinical tasks to serve (see `@ward/clinical`). */
   tasks?: GatewayAppOptions['tasks'];
   /** Ward's database: enables logins, user and API key administration, and API keys. */
@@ -49,6 +51,7 @@ export async function createServer({
   logger,
   tasks,
   db,
+  metrics,
 }: ServerOptions): Promise<FastifyInstance> {
   const problems = hipaaSecretProblems(config, { verifiesTokens: true });
   if (problems.length) throw new Error(problems.join('; '));
@@ -106,6 +109,7 @@ export async function createServer({
     docs: config.DOCS_ENABLED,
     tasks,
     db,
+    metrics,
     identity: identity.options,
   });
   return app;

@@ -3,12 +3,15 @@
  * BullMQ Worker per model with concurrency = OLLAMA_NUM_PARALLEL, announces itself with a
  * heartbeat, stops pulling work while its Ollama is down, and aborts cancelled jobs.
  */
+
+import type { ProcessOutcome } from '@ward/contracts';
 import {
   type InstanceHeartbeat,
   JOB_ERROR_CODES,
   type ProcessJobData,
   type ProcessJobResult,
 } from '@ward/contracts';
+import type { WardMetrics } from '@ward/metrics';
 import { OllamaClient, type OllamaError } from '@ward/ollama';
 import {
   clearHeartbeat,
@@ -44,7 +47,12 @@ export interface InstanceWorkerOptions {
   discoveryIntervalMs?: number;
   /** BullMQ lock duration: how soon a job held by a dead worker is handed to another. */
   lockDurationMs?: number;
+  /** Where to record job, token and instance metrics. */
+  metrics?: WardMetrics;
 }
+
+/** load_duration above this means the model was really loaded, not just looked up. */
+const LOAD_THRESHOLD_MS = 50;
 
 export class InstanceWorker {
   readonly id: string;
@@ -190,6 +198,7 @@ export class InstanceWorker {
         signal: ctrl.signal,
         publish: (channel, message) => void this.#redis.publish(channel, JSON.stringify(message)),
         onInstanceFailure: (err) => this.#markUnhealthy(err),
+        onOutcome: (outcome) => this.#observe(job.data.model, job.data.acceptedAt, outcome),
       });
     } catch (err) {
       const failure =
@@ -215,6 +224,18 @@ export class InstanceWorker {
     } finally {
       this.#running.delete(jobId);
     }
+  }
+
+  #observe(model: string, acceptedAt: number, o: ProcessOutcome): void {
+    const m = this.#opts.metrics;
+    if (!m) return;
+    const labels = { model, instance: this.id };
+    m.jobWait.observe(labels, Math.max(0, o.startedAt - acceptedAt) / 1000);
+    m.jobProcessing.observe(labels, (o.finishedAt - o.startedAt) / 1000);
+    m.tokensGenerated.inc({ model }, o.completionTokens);
+    if (o.generationMs > 0 && o.completionTokens > 0)
+      m.tokensPerSecond.observe({ model }, o.completionTokens / (o.generationMs / 1000));
+    if (o.loadMs > LOAD_THRESHOLD_MS) m.modelLoads.inc(labels);
   }
 
   #markHealthy(): void {
@@ -258,6 +279,8 @@ export class InstanceWorker {
         this.#markUnhealthy(err as Error);
       }
     }
+    this.#opts.metrics?.instanceUp.set({ instance: this.id }, this.#healthy ? 1 : 0);
+    this.#opts.metrics?.instanceInflight.set({ instance: this.id }, this.#running.size);
     const hb: InstanceHeartbeat = {
       id: this.id,
       url: this.#opts.ollamaUrl,

@@ -44,6 +44,8 @@ export interface JobContext {
   signal: AbortSignal;
   /** Called when the instance itself failed (unreachable, timeout, 5xx), so the worker stops pulling work. */
   onInstanceFailure?(err: OllamaError): void;
+  /** Called with every successful outcome (for metrics). */
+  onOutcome?(outcome: ProcessOutcome): void;
 }
 
 /** Runs one job to its outcome, or throws a {@link JobFailure}. */
@@ -104,6 +106,7 @@ export async function processJob(
       startedAt,
       finishedAt: Date.now(),
     };
+    ctx.onOutcome?.(outcome);
     const sealed = ctx.sealer.sealJson(outcome);
     if (data.replyTo) ctx.publish(data.replyTo, { j: jobId, t: 'd', p: sealed });
     return { sealed };

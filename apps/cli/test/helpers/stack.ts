@@ -6,6 +6,7 @@ import { clinicalTasks, type TaskServices } from '@ward/clinical';
 import { type GatewayConfig, gatewayEnv, keyringFrom, loadEnv } from '@ward/config';
 import type { Role } from '@ward/contracts';
 import { createServer, mintToken } from '@ward/gateway';
+import { WardMetrics } from '@ward/metrics';
 import { type SimHandle, type SimOptions, startSim } from '@ward/ollama-sim';
 import { createRedis, Sealer } from '@ward/queue';
 import { InstanceWorker } from '@ward/worker';
@@ -52,6 +53,7 @@ export interface Stack {
   workers: InstanceWorker[];
   children: ChildProcess[];
   logs: LogSink;
+  metrics: WardMetrics;
   redis: Redis;
   token(role: Role, sub?: string, ttl?: string): string;
   /** Starts a worker as a separate `ward start --target worker` process. */
@@ -75,6 +77,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const sealer = new Sealer(keyringFrom(config)!);
   const logs = new LogSink();
   const logger = pino({ level: 'debug' }, logs);
+  const metrics = new WardMetrics({ app: 'test' });
   const sims = await Promise.all((opts.sims ?? []).map((o) => startSim(o)));
   const workers: InstanceWorker[] = [];
   const children: ChildProcess[] = [];
@@ -93,13 +96,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         sealer,
         logger,
         discoveryIntervalMs: 1000,
+        metrics,
       });
       await w.start();
       workers.push(w);
     }
   }
   const tasks = { tasks: clinicalTasks(), services: opts.services ?? {}, models: {} };
-  const app = await createServer({ config, sealer, logger, tasks });
+  const app = await createServer({ config, sealer, logger, tasks, metrics });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -115,6 +119,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     workers,
     children,
     logs,
+    metrics,
     redis,
     token: (role, sub = `user-${role}`, ttl = '15m') =>
       mintToken({
@@ -127,7 +132,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       }),
     async spawnWorker(ollamaUrl, extraEnv = {}) {
       const child = spawn(process.execPath, [CLI, 'start', '--target', 'worker'], {
-        env: { ...process.env, ...env, OLLAMA_URL: ollamaUrl, WORKER_LOCK_DURATION_MS: '2000', ...extraEnv },
+        env: {
+          ...process.env,
+          ...env,
+          OLLAMA_URL: ollamaUrl,
+          WORKER_LOCK_DURATION_MS: '2000',
+          METRICS_PORT: '0',
+          ...extraEnv,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout!.pipe(logs, { end: false });

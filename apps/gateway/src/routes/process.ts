@@ -86,10 +86,13 @@ const processRoutes: FastifyPluginAsyncTypebox<{
         if (!reply.raw.writableFinished) void app.jobs.cancel(id, model).catch(() => {});
       });
 
-      if (mode === 'stream')
-        return reply
-          .header('content-type', 'application/x-ndjson')
-          .send(streamOf(id, model, acceptedAt, waiter) as never);
+      if (mode === 'stream') {
+        const ttft = app.metrics.timeToFirstToken;
+        const stream = streamOf(id, model, acceptedAt, waiter, () =>
+          ttft.observe({ model }, (Date.now() - acceptedAt) / 1000),
+        );
+        return reply.header('content-type', 'application/x-ndjson').send(stream as never);
+      }
 
       try {
         return toResult(id, model, acceptedAt, await waiter.done);
@@ -105,10 +108,23 @@ export function asHttpError(err: unknown): unknown {
   return Object.assign(new Error(err.message), { statusCode: statusForJobError(err.code), code: err.code });
 }
 
-function streamOf(id: string, model: string, acceptedAt: number, waiter: JobWaiter): PassThrough {
+function streamOf(
+  id: string,
+  model: string,
+  acceptedAt: number,
+  waiter: JobWaiter,
+  onFirst?: () => void,
+): PassThrough {
   const out = new PassThrough();
   const write = (line: StreamLine) => out.write(`${JSON.stringify(line)}\n`);
-  waiter.onChunk = (text) => write({ id, model, response: text, done: false });
+  let first = true;
+  waiter.onChunk = (text) => {
+    if (first) {
+      first = false;
+      onFirst?.();
+    }
+    write({ id, model, response: text, done: false });
+  };
   waiter.done.then(
     (outcome) => {
       const r = toResult(id, model, acceptedAt, outcome);

@@ -8,6 +8,7 @@ import auth, { type AuthOptions } from './plugins/app/auth.js';
 import identity, { type IdentityOptions } from './plugins/app/identity.js';
 import instances from './plugins/app/instances.js';
 import jobs from './plugins/app/jobs.js';
+import rateLimits, { type RateLimitOptions } from './plugins/app/rate-limit.js';
 import redis from './plugins/external/redis.js';
 import adminKeyRoutes from './routes/admin-keys.js';
 import adminUserRoutes from './routes/admin-users.js';
@@ -29,6 +30,8 @@ export interface GatewayAppOptions {
   jobTimeoutSeconds: number;
   retentionSeconds: number;
   docs: boolean;
+  /** Per-user limits; none when absent. */
+  rateLimits?: RateLimitOptions | undefined;
   /** Where the gateway records its metrics (a private registry when absent). */
   metrics?: WardMetrics | undefined;
   /** Clinical tasks to serve at `/api/tasks/<task>` (none when absent). */
@@ -80,6 +83,7 @@ export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): P
   await app.register(redis, { url: opts.redisUrl });
   if (opts.db && opts.identity) await app.register(identity, { ...opts.identity, db: opts.db });
   await app.register(auth, opts.auth);
+  if (opts.rateLimits) await app.register(rateLimits, opts.rateLimits);
   await app.register(instances, { keys: opts.keys });
   await app.register(jobs, {
     keys: opts.keys,

@@ -110,7 +110,27 @@ export async function createServer({
     tasks,
     db,
     metrics,
+    rateLimits: config.RATE_LIMIT_ENABLED
+      ? rateLimitsFrom(config.RATE_LIMIT_PER_MINUTE, config.REDIS_PREFIX)
+      : undefined,
     identity: identity.options,
   });
   return app;
+}
+
+/** Reads `role=n` pairs; unnamed roles keep their defaults. */
+export function rateLimitsFrom(pairs: string[], redisPrefix: string) {
+  const perMinute = { admin: 600, provider: 600, staff: 300, auditor: 300 };
+  let anonymousPerMinute = 60;
+  for (const pair of pairs) {
+    const [role, n] = pair.split('=');
+    const value = Number(n);
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`RATE_LIMIT_PER_MINUTE entry "${pair}" needs a whole number`);
+    if (role === 'anonymous') anonymousPerMinute = value;
+    else if (role === 'admin' || role === 'provider' || role === 'staff' || role === 'auditor')
+      perMinute[role] = value;
+    else throw new Error(`RATE_LIMIT_PER_MINUTE names an unknown role "${role}"`);
+  }
+  return { perMinute, anonymousPerMinute, redisPrefix };
 }

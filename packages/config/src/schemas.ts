@@ -141,6 +141,12 @@ export const gatewayEnv = {
     description: 'OIDC role → Ward role, e.g. ward-admin=admin,clinician=provider (default: Ward role names)',
     optional: true,
   }),
+  RATE_LIMIT_PER_MINUTE: env.list({
+    description:
+      'Requests per minute per user, by role: role=n pairs (admin, provider, staff, auditor, anonymous)',
+    default: ['admin=600', 'provider=600', 'staff=300', 'auditor=300', 'anonymous=60'],
+  }),
+  RATE_LIMIT_ENABLED: env.bool({ description: 'Enforce per-user rate limits (429)', default: true }),
   DOCS_ENABLED: env.bool({ description: 'Serve the OpenAPI document and UI at /docs', default: true }),
   TRUST_PROXY: env.bool({
     description: 'Trust X-Forwarded-* from a reverse proxy such as nginx',

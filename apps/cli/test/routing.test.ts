@@ -1,0 +1,133 @@
+import { startSim } from '@ward/ollama-sim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, type Stack, sleep, startStack } from './helpers/stack.js';
+
+async function waitDone(stack: Stack, token: string, id: string): Promise<any> {
+  for (let i = 0; i < 300; i++) {
+    const view = (await call(stack, 'GET', `/api/jobs/${id}`, { token })).body;
+    if (view.state === 'completed' || view.state === 'failed') return view;
+    await sleep(20);
+  }
+  throw new Error(`job ${id} did not finish`);
+}
+
+describe('priorities and rate limits', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      sims: [{ models: ['mistral:7b'], numParallel: 1, genTokensPerSec: 400, defaultTokens: 20 }],
+      numParallel: 1,
+      env: { RATE_LIMIT_PER_MINUTE: 'provider=100000,staff=3' },
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('lets a STAT request overtake queued routine and batch work', async () => {
+    const token = stack.token('provider', 'prio-user');
+    stack.sims[0]!.script({ prompt: /occupy/, tokens: 80 });
+    const submit = async (prompt: string, priority: string) =>
+      (
+        await call(stack, 'POST', '/api/local/process', {
+          token,
+          headers: { prefer: 'respond-async' },
+          body: { modelName: 'mistral:7b', prompt, priority },
+        })
+      ).body.id as string;
+    await submit('occupy the only slot', 'routine');
+    await sleep(50);
+    const routine = [
+      await submit('r1', 'routine'),
+      await submit('r2', 'routine'),
+      await submit('b1', 'batch'),
+      await submit('r3', 'routine'),
+    ];
+    const stat = await submit('stat chest pain', 'stat');
+    const views = await Promise.all([stat, ...routine].map((id) => waitDone(stack, token, id)));
+    const started = (v: any) => Date.parse(v.startedAt);
+    const [statView, ...rest] = views;
+    for (const v of rest) expect(started(statView)).toBeLessThanOrEqual(started(v));
+    // Batch work goes after routine work.
+    const batch = rest[2];
+    for (const v of [rest[0], rest[1], rest[3]]) expect(started(v)).toBeLessThanOrEqual(started(batch));
+  });
+
+  it('answers 429 with Retry-After when a user exceeds the limit of their role, without touching other users', async () => {
+    const staff = stack.token('staff', 'busy-staff');
+    const statuses: number[] = [];
+    let last: any;
+    for (let i = 0; i < 5; i++) {
+      last = await call(stack, 'GET', '/api/local/status', { token: staff });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(last.body.code).toBe('WARD_RATE_LIMITED');
+    expect(Number(last.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(
+      (await call(stack, 'GET', '/api/local/status', { token: stack.token('staff', 'other-staff') })).status,
+    ).toBe(200);
+    expect((await call(stack, 'GET', '/health/ready')).status).toBe(200);
+  });
+});
+
+describe('instance failure and recovery', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      sims: [
+        { models: ['mistral:7b'], numParallel: 2, genTokensPerSec: 1000, defaultTokens: 10 },
+        { models: ['mistral:7b'], numParallel: 2, genTokensPerSec: 1000, defaultTokens: 10 },
+      ],
+      numParallel: 2,
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('moves a stopped instance share to the other within 10 s and takes it back once it returns', async () => {
+    const token = stack.token('provider', 'failover-user');
+    const burst = async (n: number) =>
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          call(stack, 'POST', '/api/local/process', {
+            token,
+            body: { modelName: 'mistral:7b', prompt: `f${i}`, timeoutSeconds: 20 },
+          }),
+        ),
+      );
+    const first = await burst(12);
+    expect(new Set(first.map((r) => r.body.instance))).toEqual(new Set(['sim-0', 'sim-1']));
+
+    const port = stack.sims[1]!.port;
+    await stack.sims[1]!.close();
+    const stoppedAt = Date.now();
+    let moved = false;
+    while (Date.now() - stoppedAt < 10_000) {
+      const rs = await burst(6);
+      if (rs.every((r) => r.status === 200 && r.body.instance === 'sim-0')) {
+        moved = true;
+        break;
+      }
+    }
+    expect(moved).toBe(true);
+    const status = await call(stack, 'GET', '/api/local/status', { token });
+    expect(status.body.instances.find((i: any) => i.id === 'sim-1').healthy).toBe(false);
+
+    stack.sims[1] = await startSim({
+      port,
+      models: ['mistral:7b'],
+      numParallel: 2,
+      genTokensPerSec: 1000,
+      defaultTokens: 10,
+    });
+    const backAt = Date.now();
+    let back = false;
+    while (Date.now() - backAt < 10_000) {
+      const rs = await burst(8);
+      if (rs.some((r) => r.body.instance === 'sim-1')) {
+        back = true;
+        break;
+      }
+      await sleep(200);
+    }
+    expect(back).toBe(true);
+  }, 40_000);
+});

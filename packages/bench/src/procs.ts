@@ -1,0 +1,96 @@
+/** Starting, watching and stopping the processes a benchmark runs on. */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ChildMessage } from './children/ipc.js';
+
+/** A child process that has said it is ready. */
+export interface RunningChild {
+  name: string;
+  process: ChildProcess;
+  /** Its base URL, when it serves HTTP. */
+  url?: string;
+}
+
+/** Options of {@link startChild}. */
+export interface ChildOptions {
+  /** Extra environment, added to the bench's own. */
+  env: Record<string, string>;
+  /** Extra node flags, e.g. `--cpu-prof`. */
+  execArgv?: string[];
+  /** How long to wait for the child to announce itself. */
+  readyTimeoutMs?: number;
+  /** Called with the process as soon as it is forked, before it is ready. */
+  onFork?: (child: ChildProcess) => void;
+}
+
+/**
+ * Forks `children/<entry>.js` with an IPC channel, copies its output to our stderr (prefixed with
+ * its name) and resolves once it announces itself ready.
+ */
+export function startChild(name: string, entry: string, opts: ChildOptions): Promise<RunningChild> {
+  const file = fileURLToPath(new URL(`./children/${entry}.js`, import.meta.url));
+  const child = fork(file, [], {
+    env: { ...process.env, ...opts.env },
+    execArgv: opts.execArgv ?? [],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  opts.onFork?.(child);
+  const relay = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n'))
+      if (line) process.stderr.write(`[${name}] ${line}\n`);
+  };
+  child.stdout!.on('data', relay);
+  child.stderr!.on('data', relay);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start within ${opts.readyTimeoutMs ?? 15_000} ms`));
+    }, opts.readyTimeoutMs ?? 15_000);
+    const onMessage = (msg: ChildMessage) => {
+      cleanup();
+      if (msg.type === 'ready') resolve({ name, process: child, ...(msg.url && { url: msg.url }) });
+      else reject(new Error(`${name} failed to start: ${msg.message}`));
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      cleanup();
+      reject(new Error(`${name} exited during start-up (${signal ?? `code ${code}`})`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+/**
+ * The processes of one benchmark run. A child belongs to the group from the moment it is forked,
+ * so a run that fails half-way through start-up still stops every child it started.
+ */
+export class ChildGroup {
+  readonly #children: ChildProcess[] = [];
+
+  /** Starts a child (see {@link startChild}) as a member of the group. */
+  start(name: string, entry: string, opts: ChildOptions): Promise<RunningChild> {
+    return startChild(name, entry, { ...opts, onFork: (c) => this.#children.push(c) });
+  }
+
+  /** Stops every child, the last started first. */
+  async stopAll(): Promise<void> {
+    const all = this.#children.splice(0).reverse();
+    for (const c of all) await stopChild(c);
+  }
+}
+
+/** Sends SIGTERM and waits for the exit; SIGKILL after `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs = 8000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -50,16 +50,27 @@ describe('processJob', () => {
     await sim.close();
   });
 
-  it('runs the job and seals the outcome it returns and publishes', async () => {
+  it('publishes the sealed outcome to a waiting gateway and keeps nothing of it in the job', async () => {
     sim.script({ prompt: /pj-sync/, reply: 'sealed answer text' });
     published.length = 0;
     const result = await processJob('job-1', jobData('pj-sync'), ctx());
-    expect(result.sealed).not.toContain('sealed answer');
-    const outcome = sealer.openJson<ProcessOutcome>(result.sealed);
-    expect(outcome).toMatchObject({ response: 'sealed answer text', instance: 'gpu0', doneReason: 'stop' });
-    expect(outcome.completionTokens).toBe(3);
+    expect(result.sealed).toBe('');
     expect(published).toHaveLength(1);
     expect(published[0]).toMatchObject({ channel: 'reply-channel', message: { j: 'job-1', t: 'd' } });
+    const envelope = (published[0]!.message as { p: string }).p;
+    expect(envelope).not.toContain('sealed answer');
+    const outcome = sealer.openJson<ProcessOutcome>(envelope);
+    expect(outcome).toMatchObject({ response: 'sealed answer text', instance: 'gpu0', doneReason: 'stop' });
+    expect(outcome.completionTokens).toBe(3);
+  });
+
+  it('returns the sealed outcome of an async job for later reading', async () => {
+    sim.script({ prompt: /pj-async/, reply: 'kept for later' });
+    published.length = 0;
+    const result = await processJob('job-1b', jobData('pj-async', { replyTo: null }), ctx());
+    expect(published).toHaveLength(0);
+    expect(result.sealed).not.toContain('kept for later');
+    expect(sealer.openJson<ProcessOutcome>(result.sealed).response).toBe('kept for later');
   });
 
   it('streams sealed chunks to the reply channel, then the outcome', async () => {

@@ -1,7 +1,18 @@
+import { randomFillSync } from 'node:crypto';
 import type { Priority } from '@ward/contracts';
 import { monotonicFactory } from 'ulid';
 
-const nextUlid = monotonicFactory();
+// ulid's default source asks the OS for one byte at a time; draw from a pooled buffer instead.
+const pool = new Uint32Array(1024);
+let poolAt = pool.length;
+function pooledRandom(): number {
+  if (poolAt === pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  return pool[poolAt++]! / 0x1_0000_0000;
+}
+const nextUlid = monotonicFactory(pooledRandom);
 
 /** BullMQ queue name of a model. Model names are validated, so `:` and `/` are the only characters mapped. */
 export function queueNameFor(model: string): string {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import type { DataKeyring } from '@ward/config';
 
 /** Raised when an envelope cannot be opened: unknown key id, tampering, or garbage. Never carries content. */
@@ -10,6 +10,19 @@ export class SealError extends Error {
 }
 
 const VERSION = 'w1';
+
+// Random 96-bit IVs, drawn from a pooled buffer rather than one OS call per seal.
+const IV_POOL = Buffer.alloc(12 * 512);
+let ivAt = IV_POOL.length;
+function nextIv(): Buffer {
+  if (ivAt === IV_POOL.length) {
+    randomFillSync(IV_POOL);
+    ivAt = 0;
+  }
+  const iv = Buffer.from(IV_POOL.subarray(ivAt, ivAt + 12));
+  ivAt += 12;
+  return iv;
+}
 
 /**
  * Seals patient data for storage in Redis with AES-256-GCM. An envelope is
@@ -30,7 +43,7 @@ export class Sealer {
 
   /** Seals a string or bytes. */
   seal(plain: string | Buffer): string {
-    const iv = randomBytes(12);
+    const iv = nextIv();
     const cipher = createCipheriv('aes-256-gcm', this.#current, iv);
     const ct = Buffer.concat([cipher.update(plain), cipher.final()]);
     return `${VERSION}.${this.#ring.currentId}.${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${ct.toString('base64url')}`;

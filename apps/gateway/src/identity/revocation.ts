@@ -39,13 +39,14 @@ export class TokenRevocation {
 
   /** Why the token must be refused, or undefined when it may pass. One round trip (pipelined). */
   async check(claims: RevocationClaims): Promise<RevokedReason | undefined> {
-    const [revoked, disabled, gen] = await Promise.all([
-      claims.jti ? this.#redis.exists(this.#key('revoked', claims.jti)) : 0,
-      this.#redis.exists(this.#key('disabled', claims.sub)),
-      claims.gen !== undefined ? this.#redis.get(this.#key('gen', claims.sub)) : null,
-    ]);
-    if (revoked) return 'revoked';
-    if (disabled) return 'disabled';
+    // One MGET: revoked marker, disabled marker, session generation.
+    const [revoked, disabled, gen] = await this.#redis.mget(
+      this.#key('revoked', claims.jti ?? '-'),
+      this.#key('disabled', claims.sub),
+      this.#key('gen', claims.sub),
+    );
+    if (claims.jti && revoked !== null) return 'revoked';
+    if (disabled !== null) return 'disabled';
     if (claims.gen !== undefined && gen !== null && claims.gen < Number(gen)) return 'superseded';
     return undefined;
   }

@@ -25,7 +25,10 @@ export class InstanceDirectory {
   /** Live instances, at most `maxAgeMs` old. */
   async list(): Promise<InstanceHeartbeat[]> {
     if (Date.now() - this.#at < this.maxAgeMs) return this.#list;
-    return this.refresh();
+    if (this.#at === 0) return this.refresh();
+    // Stale: answer from what we know and refresh in the background, off the request path.
+    void this.refresh().catch(() => {});
+    return this.#list;
   }
 
   /** Reads heartbeats now (concurrent callers share one read). */

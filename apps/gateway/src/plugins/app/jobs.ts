@@ -178,7 +178,9 @@ export class JobService {
           priority: PRIORITY_VALUE[input.priority],
           attempts: 3,
           backoff: { type: 'fixed', delay: 200 },
-          removeOnComplete: { age: this.opts.retentionSeconds, count: 10_000 },
+          // Waited-for jobs are answered over the reply channel; only async results are kept.
+          removeOnComplete:
+            input.mode === 'async' ? { age: this.opts.retentionSeconds, count: 10_000 } : true,
           removeOnFail: { age: this.opts.retentionSeconds, count: 10_000 },
         })
         .catch(ACCEPT_FAIL);
@@ -300,7 +302,7 @@ export class JobService {
       ...(job.processedOn && { startedAt: new Date(job.processedOn).toISOString() }),
       ...(job.finishedOn && { finishedAt: new Date(job.finishedOn).toISOString() }),
     };
-    if (state === 'completed' && job.returnvalue) {
+    if (state === 'completed' && job.returnvalue?.sealed) {
       const outcome = this.sealer.openJson<ProcessOutcome>(job.returnvalue.sealed);
       const result = toResult(id, job.data.model, job.data.acceptedAt, outcome);
       if (job.data.task && this.taskResolver) {

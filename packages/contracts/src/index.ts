@@ -1,3 +1,4 @@
+export * from './audit.js';
 export * from './http.js';
 export * from './jobs.js';
 export * from './model-name.js';

@@ -1,3 +1,4 @@
+export * from './audit.js';
 export * from './heartbeat.js';
 export * from './names.js';
 export * from './redis.js';

@@ -1,0 +1,158 @@
+/**
+ * Producer side of the audit trail: every app puts its audit events on one durable BullMQ queue
+ * (`audit`), which `apps/audit` drains into the hash-chained table. The event's ULID is the job
+ * id, so an event added twice is one job; the consumer's insert is idempotent by id as well.
+ */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  AUDIT_QUEUE_NAME,
+  type AuditEvent,
+  type AuditEventInput,
+  type AuditService,
+  auditEventProblem,
+} from '@ward/contracts';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { monotonicFactory } from 'ulid';
+
+const nextUlid = monotonicFactory();
+const HOST = hostname().slice(0, 255);
+
+/** SHA-256 (lower-case hex) of content the audit trail must identify without storing it. */
+export function auditDigest(content: string | Uint8Array): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** A new audit event id (a monotonic ULID). */
+export function newAuditEventId(): string {
+  return nextUlid();
+}
+
+/** Fills an event's id, time, version and source (service and host) where the input leaves them out. */
+export function completeAuditEvent(input: AuditEventInput, service: AuditService): AuditEvent {
+  return {
+    v: 1,
+    ...input,
+    id: input.id ?? nextUlid(),
+    time: input.time ?? new Date().toISOString(),
+    source: input.source ?? { service, host: HOST },
+  } as AuditEvent;
+}
+
+/** Raised when an event could not be durably enqueued (Redis down or slow, or an invalid event). */
+export class AuditEnqueueError extends Error {
+  readonly code = 'WARD_AUDIT_UNAVAILABLE';
+  constructor(message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = 'AuditEnqueueError';
+  }
+}
+
+/** Options of {@link AuditEmitter}. */
+export interface AuditEmitterOptions {
+  /**
+   * A producer connection (`createRedis(url, 'producer')`): it fails fast while Redis is down, so
+   * an event that cannot be enqueued is reported at once instead of waiting in memory.
+   */
+  connection: Redis;
+  /** BullMQ key prefix: `redisKeys(REDIS_PREFIX).bull`. */
+  prefix: string;
+  /** Queue name (default `audit`); tests use their own. */
+  queueName?: string;
+  /** Completed audit jobs kept in Redis (default 1000): they are in the database by then. */
+  keepCompleted?: number;
+  /** Failed (invalid) audit jobs kept in Redis for inspection (default 100 000). */
+  keepFailed?: number;
+  /** How long `emit` waits for Redis before rejecting, in ms (default 2000). */
+  timeoutMs?: number;
+}
+
+/**
+ * Puts audit events on the `audit` queue. `emit` resolves once Redis has accepted the job (with
+ * AOF on, that is durable) and rejects with {@link AuditEnqueueError} otherwise; callers in
+ * HIPAA mode refuse the request then (fail closed).
+ */
+export class AuditEmitter {
+  readonly queue: Queue<AuditEvent>;
+  readonly #timeoutMs: number;
+  readonly #jobOpts: { removeOnComplete: { count: number }; removeOnFail: { count: number } };
+
+  constructor(opts: AuditEmitterOptions) {
+    this.queue = new Queue<AuditEvent>(opts.queueName ?? AUDIT_QUEUE_NAME, {
+      connection: opts.connection,
+      prefix: opts.prefix,
+    });
+    // Failures surface through emit(); this keeps the queue from reporting them unhandled.
+    this.queue.on('error', () => {});
+    this.#timeoutMs = opts.timeoutMs ?? 2000;
+    this.#jobOpts = {
+      removeOnComplete: { count: opts.keepCompleted ?? 1000 },
+      removeOnFail: { count: opts.keepFailed ?? 100_000 },
+    };
+  }
+
+  /** Enqueues one event; resolves when Redis has it. The event must be complete and valid. */
+  async emit(event: AuditEvent): Promise<void> {
+    const problem = auditEventProblem(event);
+    if (problem) throw new AuditEnqueueError(`invalid audit event (${event.action}): ${problem}`);
+    await this.#withTimeout(
+      this.queue.add('e', event, {
+        jobId: event.id,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+        ...this.#jobOpts,
+      }),
+    );
+  }
+
+  /** Enqueues several events in one round trip (used by benchmarks and bulk producers). */
+  async emitMany(events: readonly AuditEvent[]): Promise<void> {
+    for (const event of events) {
+      const problem = auditEventProblem(event);
+      if (problem) throw new AuditEnqueueError(`invalid audit event (${event.action}): ${problem}`);
+    }
+    await this.#withTimeout(
+      this.queue.addBulk(
+        events.map((event) => ({
+          name: 'e',
+          data: event,
+          opts: {
+            jobId: event.id,
+            attempts: 5,
+            backoff: { type: 'exponential', delay: 1000 },
+            ...this.#jobOpts,
+          },
+        })),
+      ),
+      Math.max(this.#timeoutMs, events.length),
+    );
+  }
+
+  /** Closes the queue object; the shared connection stays open (its owner closes it). */
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+
+  async #withTimeout<T>(work: Promise<T>, ms = this.#timeoutMs): Promise<void> {
+    // A late rejection after the timeout must not go unhandled.
+    work.catch(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new AuditEnqueueError(`the audit queue did not accept the event within ${ms} ms`)),
+        ms,
+      );
+    });
+    try {
+      await Promise.race([work, timeout]);
+    } catch (err) {
+      if (err instanceof AuditEnqueueError) throw err;
+      throw new AuditEnqueueError(`the audit queue is unreachable: ${(err as Error).message}`, {
+        cause: err,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -11,13 +11,16 @@ import { start, type Target } from './start.js';
 const USAGE = `ward — Ward's command line
 
 Usage:
-  ward start [--target all|gateway|worker]   Run Ward (default: gateway and one worker per OLLAMA_URLS entry in one process)
+  ward start [--target all|gateway|worker|audit]
+                                              Run Ward (default: gateway, audit and one worker per OLLAMA_URLS entry in one process)
   ward token --sub NAME --role ROLE [--ttl 15m]
                                               Mint a bearer token (roles: ${ROLES.join(', ')})
   ward users add <name> --role ROLE            Create an account (password prompted without echo, or first line of stdin)
   ward users list | set-role <name> <role> | disable <name> | enable <name> | reset-password <name>
   ward keys create --name NAME --role ROLE [--days N | --expires YYYY-MM-DD]   Create an API key (printed once on stdout)
   ward keys list | ward keys revoke <id>
+  ward audit verify [--public-key FILE] [--json]   Recompute the audit hash chain and check signed checkpoints
+  ward audit purge [--days N]                 Apply audit retention (default AUDIT_RETENTION_DAYS)
   ward migrate                                Apply database migrations and list their state
   ward icd10 import <file> [--year YYYY]      Import the CMS ICD-10-CM order file (icd10cm_order_YYYY.txt)
   ward demo                                   Run the deployment guide's four clinical scenarios against OLLAMA_URL
@@ -33,8 +36,8 @@ async function main(argv: string[]): Promise<number> {
     case 'start': {
       const { values } = parseArgs({ args: rest, options: { target: { type: 'string', default: 'all' } } });
       const target = values.target as Target;
-      if (!['all', 'gateway', 'worker'].includes(target))
-        return fail(`--target must be all, gateway or worker (got "${target}")`);
+      if (!['all', 'gateway', 'worker', 'audit'].includes(target))
+        return fail(`--target must be all, gateway, worker or audit (got "${target}")`);
       await start(target);
       return -1;
     }
@@ -78,6 +81,26 @@ async function main(argv: string[]): Promise<number> {
     case 'keys': {
       const { keysCommand } = await import('./users.js');
       return keysCommand(rest, process.env);
+    }
+    case 'audit': {
+      const [sub, ...args] = rest;
+      const audit = await import('@ward/audit');
+      applyDevSecrets(process.env);
+      if (sub === 'verify') {
+        const { values } = parseArgs({
+          args,
+          options: { 'public-key': { type: 'string', multiple: true }, json: { type: 'boolean' } },
+        });
+        return audit.runVerifyCommand(process.env, {
+          ...(values['public-key'] && { publicKeyFiles: values['public-key'] }),
+          json: !!values.json,
+        });
+      }
+      if (sub === 'purge') {
+        const { values } = parseArgs({ args, options: { days: { type: 'string' } } });
+        return audit.runPurgeCommand(process.env, { ...(values.days && { days: Number(values.days) }) });
+      }
+      return fail('usage: ward audit verify [--public-key FILE] [--json] | ward audit purge [--days N]');
     }
     case 'migrate': {
       applyDevSecrets(process.env);

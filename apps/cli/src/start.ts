@@ -1,4 +1,7 @@
+import { createAuditServer } from '@ward/audit';
 import {
+  type AuditConfig,
+  auditEnv,
   ConfigError,
   type GatewayConfig,
   gatewayEnv,
@@ -8,16 +11,17 @@ import {
   type WorkerConfig,
   workerEnv,
 } from '@ward/config';
+import { requireDatabaseUrl } from '@ward/db';
 import { createServer } from '@ward/gateway';
 import { serveMetrics, WardMetrics } from '@ward/metrics';
-import { Sealer } from '@ward/queue';
+import { createRedis, Sealer, waitForRedis } from '@ward/queue';
 import { InstanceWorker } from '@ward/worker';
 import closeWithGrace from 'close-with-grace';
 import pino, { type Logger } from 'pino';
 import { applyDevSecrets } from './secrets.js';
 import { clinicalSetup, openWardDatabase } from './services.js';
 
-export type Target = 'all' | 'gateway' | 'worker';
+export type Target = 'all' | 'gateway' | 'worker' | 'audit';
 
 /** Something `ward start` runs and must close on shutdown. */
 interface Closable {
@@ -96,16 +100,20 @@ export async function start(target: Target, env: NodeJS.ProcessEnv = process.env
       return undefined;
     }
   };
-  if (target !== 'worker') gatewayCfg = load(() => loadEnv(gatewayEnv, env));
-  if (target !== 'gateway') workerCfg = load(() => loadEnv(workerEnv, env));
+  let auditCfg: AuditConfig | undefined;
+  if (target === 'all' || target === 'gateway') gatewayCfg = load(() => loadEnv(gatewayEnv, env));
+  if (target === 'all' || target === 'worker') workerCfg = load(() => loadEnv(workerEnv, env));
+  if (target === 'all' || target === 'audit') auditCfg = load(() => loadEnv(auditEnv, env));
   if (problems.length) throw new ConfigError(problems);
-  const common = (gatewayCfg ?? workerCfg)!;
+  // Several processes must share one PostgreSQL; embedded PGlite serves the all-in-one process only.
+  if (target === 'gateway' || target === 'audit') requireDatabaseUrl(target, env);
+  const common = (gatewayCfg ?? workerCfg ?? auditCfg)!;
   const secretProblems = hipaaSecretProblems(
     { ...common, ...gatewayCfg },
     { verifiesTokens: target !== 'worker' },
   );
   if (secretProblems.length) throw new ConfigError(secretProblems);
-  const sealer = sealerFrom(common);
+  const sealer = target === 'audit' ? undefined : sealerFrom(common);
 
   closeWithGrace({ delay: 30_000, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err: { message: err.message } }, 'shutting down after an error');
@@ -129,19 +137,36 @@ export async function start(target: Target, env: NodeJS.ProcessEnv = process.env
     );
   }
 
+  // Fail fast, naming the URL, before anything else starts.
+  const probe = createRedis(common.REDIS_URL, 'producer');
+  probe.on('error', () => {});
+  try {
+    await waitForRedis(probe, common.REDIS_URL);
+  } finally {
+    probe.disconnect();
+  }
+
+  const db = target === 'worker' ? undefined : await openWardDatabase(env, log);
+  if (db) running.push({ name: 'database', close: () => db.close() });
+
+  if (auditCfg) {
+    // Audit consumer and API; in the all-in-one process on the same database as the gateway.
+    const auditApp = await createAuditServer({ config: auditCfg, ...(db && { db }), logger: log });
+    running.push({ name: 'audit', close: () => auditApp.close() });
+    await auditApp.listen({ port: auditCfg.AUDIT_PORT, host: auditCfg.AUDIT_HOST });
+    const { port } = auditApp.server.address() as { port: number };
+    if (gatewayCfg) gatewayCfg = { ...gatewayCfg, AUDIT_URL: `http://127.0.0.1:${port}` };
+  }
+
   if (workerCfg) {
-    const workers = await startWorkers(workerCfg, sealer, log, metrics);
+    const workers = await startWorkers(workerCfg, sealer!, log, metrics);
     for (const w of workers) running.push({ name: `worker ${w.id}`, close: () => w.close() });
   }
   if (gatewayCfg) {
-    // The all-in-one process keeps reference data in embedded PGlite when DATABASE_URL is unset.
-    const db = target === 'all' || env.DATABASE_URL ? await openWardDatabase(env, log) : undefined;
-    if (db) running.push({ name: 'database', close: () => db.close() });
-    else log.warn('DATABASE_URL is not set: tasks that need reference data (icd10-coding) are unavailable');
     const tasks = await clinicalSetup(db, env, log);
     const app = await createServer({
       config: gatewayCfg,
-      sealer,
+      sealer: sealer!,
       logger: log,
       tasks,
       metrics,

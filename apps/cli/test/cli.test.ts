@@ -79,7 +79,7 @@ describe('ward start fails fast, naming the missing piece', () => {
 
   it('rejects an unknown target and an unknown role', async () => {
     expect((await ward(['start', '--target', 'nginx'], {})).out).toContain(
-      '--target must be all, gateway or worker',
+      '--target must be all, gateway, worker or audit',
     );
     expect((await ward(['token', '--sub', 'a', '--role', 'root'], secrets())).out).toContain(
       '--role must be one of',

@@ -30,6 +30,7 @@ import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '@ward/db/testing';
 import { mintToken } from '@ward/gateway';
 import { type SimHandle, startSim } from '@ward/ollama-sim';
 import { createRedis } from '@ward/queue';
@@ -289,7 +290,9 @@ describeNginx('nginx in front of two gateways', () => {
   let sim: SimHandle | undefined;
   let token = '';
 
-  const baseEnv = {
+  // Gateways started on their own need a shared PostgreSQL: a schema of its own for this file.
+  let tdb: TestDatabase | undefined;
+  const baseEnv: Record<string, string> = {
     PATH: process.env.PATH!,
     REDIS_URL,
     REDIS_PREFIX: prefix,
@@ -327,6 +330,8 @@ describeNginx('nginx in front of two gateways', () => {
   beforeAll(async () => {
     if (!NGINX) throw new Error('nginx is not installed (CI installs it: apt-get install -y nginx-light)');
     cwd = mkdtempSync(join(tmpdir(), 'ward-nginx-stack-'));
+    tdb = await openTestDatabase('postgres');
+    baseEnv.DATABASE_URL = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${tdb.schema}`)}`;
     sim = await startSim({ models: ['mistral:7b'], numParallel: 4, loadTimeMs: 0, genTokensPerSec: 25 });
     gateways.push(...(await Promise.all([startGateway(), startGateway()])));
     workerMetricsPort = await freePort();
@@ -369,6 +374,7 @@ describeNginx('nginx in front of two gateways', () => {
       cursor = next;
     } while (cursor !== '0');
     redis.disconnect();
+    await tdb?.dispose();
     if (cwd) rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -4,6 +4,7 @@ import type { Database } from '@ward/db';
 import { WardMetrics } from '@ward/metrics';
 import type { RedisKeys, Sealer } from '@ward/queue';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import audit from './plugins/app/audit.js';
 import auth, { type AuthOptions } from './plugins/app/auth.js';
 import identity, { type IdentityOptions } from './plugins/app/identity.js';
 import instances from './plugins/app/instances.js';
@@ -12,6 +13,7 @@ import rateLimits, { type RateLimitOptions } from './plugins/app/rate-limit.js';
 import redis from './plugins/external/redis.js';
 import adminKeyRoutes from './routes/admin-keys.js';
 import adminUserRoutes from './routes/admin-users.js';
+import auditProxy from './routes/audit-proxy.js';
 import authRoutes from './routes/auth.js';
 import jobRoutes from './routes/jobs.js';
 import processRoutes from './routes/process.js';
@@ -30,6 +32,8 @@ export interface GatewayAppOptions {
   jobTimeoutSeconds: number;
   retentionSeconds: number;
   docs: boolean;
+  /** Where the audit API lives and the token it trusts; without it `/api/audit/*` is not served. */
+  auditProxy?: { upstream: string; internalToken: string } | undefined;
   /** Per-user limits; none when absent. */
   rateLimits?: RateLimitOptions | undefined;
   /** Where the gateway records its metrics (a private registry when absent). */
@@ -83,6 +87,8 @@ export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): P
   await app.register(redis, { url: opts.redisUrl });
   if (opts.db && opts.identity) await app.register(identity, { ...opts.identity, db: opts.db });
   await app.register(auth, opts.auth);
+  // Right after auth, so its hooks see every route (access.denied, fail-closed in HIPAA mode).
+  await app.register(audit, { keys: opts.keys, failClosed: opts.hipaaMode });
   if (opts.rateLimits) await app.register(rateLimits, opts.rateLimits);
   await app.register(instances, { keys: opts.keys });
   await app.register(jobs, {
@@ -107,6 +113,7 @@ export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): P
     await app.register(adminUserRoutes);
     await app.register(adminKeyRoutes);
   }
+  if (opts.auditProxy) await app.register(auditProxy, opts.auditProxy);
 }
 
 declare module 'fastify' {

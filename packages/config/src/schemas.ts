@@ -50,6 +50,17 @@ export const commonEnv = {
 /** Variables of `apps/gateway`. */
 export const gatewayEnv = {
   ...commonEnv,
+  AUDIT_URL: env.url({
+    description: 'The internal audit API the gateway proxies /api/audit/* to',
+    default: 'http://127.0.0.1:3002',
+    protocols: ['http', 'https'],
+  }),
+  WARD_INTERNAL_TOKEN: env.string({
+    description: 'Shared token internal services require from the gateway (default: derived from JWT_SECRET)',
+    optional: true,
+    secret: true,
+    minLength: 32,
+  }),
   PORT: env.int({ description: 'HTTP port of the gateway', default: 3001, min: 1, max: 65535 }),
   HOST: env.string({ description: 'Interface the gateway listens on', default: '0.0.0.0' }),
   JWT_SECRET: env.string({

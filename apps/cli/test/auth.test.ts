@@ -9,7 +9,7 @@ const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
 describe('authentication and roles', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ sims: [{ models: ['mistral:7b'], latency: 'none' }] });
+    stack = await startStack({ sims: [{ models: ['mistral:7b'], latency: 'none' }], audit: true });
   });
   afterAll(() => stack?.close());
 
@@ -22,8 +22,13 @@ describe('authentication and roles', () => {
     const table = stack.app.routeTable;
     expect(table.length).toBeGreaterThanOrEqual(7);
     for (const r of table) {
-      if (r.url.startsWith('/api/')) expect(r.roles).not.toBe('public');
+      if (r.url.startsWith('/api/') && r.url !== '/api/auth/login') expect(r.roles, r.url).not.toBe('public');
     }
+    // Identity, admin and audit routes are part of the walk.
+    const urls = table.map((r) => r.url);
+    for (const u of ['/api/auth/me', '/api/admin/users', '/api/admin/keys', '/api/tasks/soap-note'])
+      expect(urls).toContain(u);
+    expect(urls.some((u) => u.startsWith('/api/audit'))).toBe(true);
   });
 
   it('walks every route × role: allowed roles pass, others get 403, no token gets 401', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import { type GatewayConfig, hipaaSecretProblems } from '@ward/config';
+import { type GatewayConfig, hipaaSecretProblems, internalTokenFrom } from '@ward/config';
 import type { Database } from '@ward/db';
 import { redisKeys, type Sealer } from '@ward/queue';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -110,6 +110,7 @@ export async function createServer({
     tasks,
     db,
     metrics,
+    auditProxy: auditProxyFrom(config),
     rateLimits: config.RATE_LIMIT_ENABLED
       ? rateLimitsFrom(config.RATE_LIMIT_PER_MINUTE, config.REDIS_PREFIX)
       : undefined,
@@ -133,4 +134,10 @@ export function rateLimitsFrom(pairs: string[], redisPrefix: string) {
     else throw new Error(`RATE_LIMIT_PER_MINUTE names an unknown role "${role}"`);
   }
   return { perMinute, anonymousPerMinute, redisPrefix };
+}
+
+/** The audit API the gateway proxies to, and the token it proves itself with. */
+function auditProxyFrom(config: GatewayConfig): { upstream: string; internalToken: string } | undefined {
+  const internalToken = internalTokenFrom(config);
+  return internalToken ? { upstream: config.AUDIT_URL, internalToken } : undefined;
 }

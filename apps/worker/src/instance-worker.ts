@@ -14,6 +14,8 @@ import {
 import type { WardMetrics } from '@ward/metrics';
 import { OllamaClient, type OllamaError } from '@ward/ollama';
 import {
+  AuditEmitter,
+  auditDigest,
   clearHeartbeat,
   createRedis,
   queueNameFor,
@@ -26,6 +28,7 @@ import {
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { AuditBuffer } from './audit-buffer.js';
 import { JobFailure, processJob } from './process-job.js';
 
 /** Options of {@link InstanceWorker}. */
@@ -66,6 +69,7 @@ export class InstanceWorker {
   readonly #cancelled = new Map<string, number>();
   #redis!: Redis;
   #sub!: Redis;
+  #audit!: AuditBuffer;
   #healthy = false;
   #lastError: string | undefined;
   #installed: string[] = [];
@@ -89,6 +93,10 @@ export class InstanceWorker {
   async start(): Promise<void> {
     this.#redis = createRedis(this.#opts.redisUrl, 'worker', { enableAutoPipelining: true });
     this.#sub = createRedis(this.#opts.redisUrl, 'subscriber');
+    this.#audit = new AuditBuffer(
+      new AuditEmitter({ connection: this.#redis, prefix: this.#keys.bull }),
+      this.#log,
+    );
     await Promise.all([
       waitForRedis(this.#redis, this.#opts.redisUrl),
       waitForRedis(this.#sub, this.#opts.redisUrl),
@@ -120,6 +128,7 @@ export class InstanceWorker {
     for (const t of this.#timers) clearInterval(t);
     if (this.#probe) clearTimeout(this.#probe);
     await Promise.all([...this.#workers.values()].map((w) => w.close()));
+    await this.#audit.close().catch(() => {});
     await clearHeartbeat(this.#redis, this.#keys, this.id).catch(() => {});
     this.#sub.disconnect();
     await this.#redis.quit().catch(() => {});
@@ -189,6 +198,19 @@ export class InstanceWorker {
     if (this.#cancelled.delete(jobId)) ctrl.abort();
     this.#running.set(jobId, ctrl);
     const t0 = performance.now();
+    const d = job.data;
+    const about = {
+      actor: { sub: d.actor.sub, role: d.actor.role, method: d.actor.method },
+      requestId: d.requestId,
+      resource: {
+        type: d.task ? ('task' as const) : ('job' as const),
+        jobId,
+        model: d.model,
+        instance: this.id,
+        ...(d.task && { task: d.task }),
+      },
+    };
+    this.#audit.push({ ...about, action: 'process.started', outcome: 'success' });
     try {
       return await processJob(jobId, job.data, {
         instanceId: this.id,
@@ -198,7 +220,23 @@ export class InstanceWorker {
         signal: ctrl.signal,
         publish: (channel, message) => void this.#redis.publish(channel, JSON.stringify(message)),
         onInstanceFailure: (err) => this.#markUnhealthy(err),
-        onOutcome: (outcome) => this.#observe(job.data.model, job.data.acceptedAt, outcome),
+        onOutcome: (outcome) => {
+          this.#observe(job.data.model, job.data.acceptedAt, outcome);
+          this.#audit.push({
+            ...about,
+            action: 'process.completed',
+            outcome: 'success',
+            durations: {
+              totalMs: Math.max(0, outcome.finishedAt - d.acceptedAt),
+              queueMs: Math.max(0, outcome.startedAt - d.acceptedAt),
+              loadMs: outcome.loadMs,
+              promptEvalMs: outcome.promptEvalMs,
+              generationMs: outcome.generationMs,
+            },
+            tokens: { prompt: outcome.promptTokens, completion: outcome.completionTokens },
+            digests: { output: auditDigest(outcome.response) },
+          });
+        },
       });
     } catch (err) {
       const failure =
@@ -212,6 +250,13 @@ export class InstanceWorker {
         'job failed',
       );
       if (!final) throw new Error(failure.toReason());
+      const cancelled = failure.code === JOB_ERROR_CODES.cancelled;
+      this.#audit.push({
+        ...about,
+        action: cancelled ? 'process.cancelled' : 'process.failed',
+        outcome: cancelled ? 'success' : 'error',
+        reason: failure.code,
+      });
       if (job.data.replyTo) {
         this.#redis
           .publish(

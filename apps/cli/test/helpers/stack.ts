@@ -1,10 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { createAuditServer } from '@ward/audit';
 import { clinicalTasks, type TaskServices } from '@ward/clinical';
-import { type GatewayConfig, gatewayEnv, keyringFrom, loadEnv } from '@ward/config';
+import { auditEnv, type GatewayConfig, gatewayEnv, keyringFrom, loadEnv } from '@ward/config';
 import type { Role } from '@ward/contracts';
+import { openTestDatabase, type TestDatabase } from '@ward/db/testing';
 import { createServer, mintToken } from '@ward/gateway';
 import { WardMetrics } from '@ward/metrics';
 import { type SimHandle, type SimOptions, startSim } from '@ward/ollama-sim';
@@ -40,6 +45,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Services for clinical tasks (e.g. a loaded ICD-10-CM code set). Tasks are always served. */
   services?: TaskServices;
+  /** Give the gateway a database (identity routes) and run the audit service on it. */
+  audit?: boolean;
 }
 
 /** A whole Ward (gateway + workers) on real Redis with sims in place of Ollama. */
@@ -49,6 +56,8 @@ export interface Stack {
   env: Record<string, string>;
   config: GatewayConfig;
   app: FastifyInstance;
+  /** The test database when `audit` was asked for. */
+  db: TestDatabase | undefined;
   sims: SimHandle[];
   workers: InstanceWorker[];
   children: ChildProcess[];
@@ -73,6 +82,21 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     HEARTBEAT_INTERVAL_MS: '200',
     ...opts.env,
   };
+  let tdb: TestDatabase | undefined;
+  let auditApp: FastifyInstance | undefined;
+  if (opts.audit) {
+    tdb = await openTestDatabase('postgres', { migrate: true });
+    const auditConfig = loadEnv(auditEnv, {
+      ...env,
+      AUDIT_PORT: '0',
+      AUDIT_HOST: '127.0.0.1',
+      AUDIT_BATCH_LINGER_MS: '10',
+      WARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'ward-audit-')),
+    });
+    auditApp = await createAuditServer({ config: auditConfig, db: tdb.db, logger: pino({ level: 'warn' }) });
+    await auditApp.listen({ port: 0, host: '127.0.0.1' });
+    env.AUDIT_URL = `http://127.0.0.1:${(auditApp.server.address() as { port: number }).port}`;
+  }
   const config = loadEnv(gatewayEnv, env);
   const sealer = new Sealer(keyringFrom(config)!);
   const logs = new LogSink();
@@ -103,7 +127,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }
   }
   const tasks = { tasks: clinicalTasks(), services: opts.services ?? {}, models: {} };
-  const app = await createServer({ config, sealer, logger, tasks, metrics });
+  const app = await createServer({ config, sealer, logger, tasks, metrics, ...(tdb && { db: tdb.db }) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -115,6 +139,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     env,
     config,
     app,
+    db: tdb,
     sims,
     workers,
     children,
@@ -161,6 +186,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await app.close();
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all(sims.map((s) => s.close()));
+      await auditApp?.close();
+      await tdb?.dispose();
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ErrorBody, JobView } from '@ward/contracts';
 import { Type } from 'typebox';
 import { Errors } from '../errors.js';
+import { auditCancelled } from './process-audit.js';
 
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 400 }) });
 
@@ -47,6 +48,12 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const job = await app.jobs.find(request.params.id, request.actor);
       if (!job) throw new Errors.JobNotFound();
       const state = await app.jobs.cancel(request.params.id, job.data.model, job);
+      auditCancelled(
+        app,
+        request,
+        { jobId: request.params.id, model: job.data.model, task: job.data.task },
+        'cancelled by request',
+      );
       return reply.code(202).send({ id: request.params.id, state });
     },
   );

@@ -8,9 +8,11 @@ import {
   ProcessResult,
   type StreamLine,
 } from '@ward/contracts';
+import { newJobId } from '@ward/queue';
 import { Errors, invalid, statusForJobError } from '../errors.js';
 import { checkImage } from '../images.js';
 import { JobError, type JobWaiter, toResult } from '../plugins/app/jobs.js';
+import { auditCancelled, auditRequested } from './process-audit.js';
 
 /** `model` → `model:latest`, as Ollama names it when no tag is given. */
 export function normalizeModel(name: string): string {
@@ -65,7 +67,10 @@ const processRoutes: FastifyPluginAsyncTypebox<{
       };
       const acceptedAt = Date.now();
       const mode = body.stream ? 'stream' : async ? 'async' : 'sync';
+      const jobId = newJobId(model);
+      await auditRequested(app, request, { jobId, model }, payload);
       const { id, waiter } = await app.jobs.submit({
+        id: jobId,
         model,
         payload,
         actor: request.actor,
@@ -83,7 +88,9 @@ const processRoutes: FastifyPluginAsyncTypebox<{
 
       // A client that goes away takes its job with it.
       reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) void app.jobs.cancel(id, model).catch(() => {});
+        if (reply.raw.writableFinished) return;
+        void app.jobs.cancel(id, model).catch(() => {});
+        auditCancelled(app, request, { jobId: id, model }, 'client disconnected');
       });
 
       if (mode === 'stream') {

@@ -16,10 +16,12 @@ import {
   type TaskResult,
   TaskResult as TaskResultSchema,
 } from '@ward/contracts';
+import { newJobId } from '@ward/queue';
 import { type TObject, Type } from 'typebox';
 import { invalid } from '../errors.js';
 import { JobError } from '../plugins/app/jobs.js';
 import { asHttpError, normalizeModel } from './process.js';
+import { auditCancelled, auditRequested } from './process-audit.js';
 
 /** Options of the task routes. */
 export interface TaskRoutesOptions {
@@ -177,7 +179,10 @@ const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, opt
           task: { input: taskInput, ...(call.context !== undefined && { context: call.context }) },
         };
         const mode = stream ? 'stream' : async ? 'async' : 'sync';
+        const jobId = newJobId(model);
+        await auditRequested(app, request, { jobId, model, task: task.id }, payload);
         const { id, waiter } = await app.jobs.submit({
+          id: jobId,
           model,
           payload,
           actor: request.actor,
@@ -193,7 +198,9 @@ const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, opt
           return reply.code(202).header('location', location).send({ id, state: 'queued', model, location });
         }
         reply.raw.on('close', () => {
-          if (!reply.raw.writableFinished) void app.jobs.cancel(id, model).catch(() => {});
+          if (reply.raw.writableFinished) return;
+          void app.jobs.cancel(id, model).catch(() => {});
+          auditCancelled(app, request, { jobId: id, model, task: task.id }, 'client disconnected');
         });
         const job = { id, model, acceptedAt };
         if (mode === 'stream') {

@@ -66,6 +66,8 @@ export interface SubmitInput {
   capacity: number;
   /** Clinical task id, for task jobs. */
   task?: string;
+  /** The job id, when the caller made it first (to audit the request before queueing it). */
+  id?: string;
 }
 
 /** Turns a finished task job's raw outcome into its checked task result. */
@@ -156,7 +158,7 @@ export class JobService {
         retryAfter: this.retryAfter(input.model, depth, input.capacity),
       });
     }
-    const id = newJobId(input.model);
+    const id = input.id ?? newJobId(input.model);
     const data: ProcessJobData = {
       v: 1,
       requestId: input.requestId,

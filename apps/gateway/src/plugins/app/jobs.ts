@@ -152,12 +152,7 @@ export class JobService {
   /** Enqueues a job; for sync and stream modes also returns a waiter registered before the job exists. */
   async submit(input: SubmitInput): Promise<{ id: string; waiter?: JobWaiter }> {
     const queue = this.queue(input.model);
-    const depth = await queue.count().catch(ACCEPT_FAIL);
-    if (depth >= this.opts.maxQueue) {
-      throw Object.assign(new Errors.QueueFull(input.model), {
-        retryAfter: this.retryAfter(input.model, depth, input.capacity),
-      });
-    }
+    await this.#checkDepth(input.model, queue, input.capacity);
     const id = input.id ?? newJobId(input.model);
     const data: ProcessJobData = {
       v: 1,

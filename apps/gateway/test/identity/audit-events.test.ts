@@ -24,8 +24,6 @@ describe('identity audit events', () => {
     const identity = identitySettings(config, 'HS256');
     app = Fastify();
     app.setValidatorCompiler(TypeBoxValidatorCompiler);
-    // Stands in for the audit plugin: the identity routes emit only when `app.audit` exists.
-    app.decorate('audit', { emit: async (event: unknown) => void events.push(event) } as never);
     await buildApp(app, {
       redisUrl: REDIS_URL,
       keys: redisKeys(prefix),
@@ -47,6 +45,9 @@ describe('identity audit events', () => {
       identity: identity.options,
     });
     await app.ready();
+    // Capture what the identity routes hand to the (real) audit plugin.
+    (app.audit as { emit: (event: unknown) => Promise<void> }).emit = async (event) =>
+      void events.push(event);
   });
   afterAll(async () => {
     await app?.close();

@@ -34,6 +34,8 @@ export interface AuditConsumerOptions {
   checkpointSeconds?: number;
   /** BullMQ lock: how soon events held by a dead consumer are redelivered, in ms (default 30 000). */
   lockDurationMs?: number;
+  /** Called with the ids of every batch written (for metrics). */
+  onWritten?: (ids: string[]) => void;
 }
 
 /** Counters of what the consumer has done, for logs, health and tests. */
@@ -192,6 +194,7 @@ export class AuditConsumer {
         this.stats.stored += res.inserted;
         this.stats.duplicates += res.duplicates;
         this.stats.batches++;
+        this.#opts.onWritten?.(batch.map((p) => p.id));
         for (const p of batch) p.resolve();
         return;
       } catch (err) {

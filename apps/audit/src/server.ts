@@ -2,8 +2,10 @@ import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { type AuditConfig, auditHipaaProblems, ConfigError, internalTokenFrom } from '@ward/config';
 import { type Database, migrate, openDatabase } from '@ward/db';
+import type { WardMetrics } from '@ward/metrics';
 import { redisKeys } from '@ward/queue';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { decodeTime } from 'ulid';
 import { buildAuditApp } from './app.js';
 import { AuditConsumer } from './consumer.js';
 import { type AuditSigner, loadAuditSigner, loadPublicKeys } from './keys.js';
@@ -33,6 +35,8 @@ export interface AuditServerOptions {
   publicKeys?: KeyObject[];
   /** Run the retention purge on a timer (default: AUDIT_PURGE_INTERVAL_HOURS > 0). */
   purgeTimer?: boolean;
+  /** Where to record events written and audit lag. */
+  metrics?: WardMetrics;
 }
 
 /**
@@ -121,6 +125,13 @@ export async function createAuditServer(opts: AuditServerOptions): Promise<Fasti
         lingerMs: config.AUDIT_BATCH_LINGER_MS,
         checkpointSeconds: config.AUDIT_CHECKPOINT_SECONDS,
         lockDurationMs: config.AUDIT_LOCK_DURATION_MS,
+        ...(opts.metrics && {
+          onWritten: (ids: string[]) => {
+            opts.metrics!.auditEventsWritten.inc(ids.length);
+            const oldest = Math.min(...ids.map((id) => decodeTime(id)));
+            opts.metrics!.auditLag.set(Math.max(0, (Date.now() - oldest) / 1000));
+          },
+        }),
       });
       const c = consumer;
       closers.unshift(() => c.close());

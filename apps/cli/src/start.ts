@@ -124,7 +124,9 @@ export async function start(target: Target, env: NodeJS.ProcessEnv = process.env
 
   // One registry per process, on an internal port that nginx never exposes.
   const metrics = new WardMetrics({ app: target === 'all' ? 'ward' : target });
-  const metricsPort = Number(env.METRICS_PORT ?? (target === 'worker' ? 9102 : 9101));
+  const metricsPort = Number(
+    env.METRICS_PORT ?? (target === 'worker' ? 9102 : target === 'audit' ? 9103 : 9101),
+  );
   if (metricsPort > 0) {
     // Metrics are not worth refusing clinical work over: a taken port is logged, not fatal.
     await serveMetrics(metrics, metricsPort, env.METRICS_HOST ?? '0.0.0.0').then(
@@ -151,7 +153,7 @@ export async function start(target: Target, env: NodeJS.ProcessEnv = process.env
 
   if (auditCfg) {
     // Audit consumer and API; in the all-in-one process on the same database as the gateway.
-    const auditApp = await createAuditServer({ config: auditCfg, ...(db && { db }), logger: log });
+    const auditApp = await createAuditServer({ config: auditCfg, ...(db && { db }), logger: log, metrics });
     running.push({ name: 'audit', close: () => auditApp.close() });
     await auditApp.listen({ port: auditCfg.AUDIT_PORT, host: auditCfg.AUDIT_HOST });
     const { port } = auditApp.server.address() as { port: number };

@@ -85,6 +85,10 @@ describe('the audit trail records every access through the gateway', () => {
     expect(text).toContain(jobId);
     for (const canary of ['CANARY-AUDIT', 'Jane Roe']) expect(text).not.toContain(canary);
 
+    const metrics = await stack.metrics.text();
+    expect(metrics).toMatch(/ward_audit_events_written_total\{[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/ward_audit_lag_seconds\{[^}]*\} \d/);
+
     const verify = await call(stack, 'GET', '/api/audit/verify', { token: auditor });
     expect(verify.status).toBe(200);
     expect(verify.body.ok).toBe(true);

@@ -23,6 +23,8 @@ export class WardMetrics {
   readonly tokensPerSecond: Histogram<'model'>;
   readonly timeToFirstToken: Histogram<'model'>;
   readonly modelLoads: Counter<'instance' | 'model'>;
+  readonly auditEventsWritten: Counter;
+  readonly auditLag: Gauge;
 
   constructor(opts: { registry?: Registry; defaults?: boolean; app?: string } = {}) {
     this.registry = opts.registry ?? new Registry();
@@ -108,6 +110,16 @@ export class WardMetrics {
       name: 'ward_model_loads_total',
       help: 'Model loads on an instance (from load_duration)',
       labelNames: ['instance', 'model'],
+      registers,
+    });
+    this.auditEventsWritten = new Counter({
+      name: 'ward_audit_events_written_total',
+      help: 'Audit events stored in the hash chain',
+      registers,
+    });
+    this.auditLag = new Gauge({
+      name: 'ward_audit_lag_seconds',
+      help: 'Age of the oldest event in the last audit batch written (event time to storage)',
       registers,
     });
   }

@@ -82,6 +82,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     HEARTBEAT_INTERVAL_MS: '200',
     ...opts.env,
   };
+  const metrics = new WardMetrics({ app: 'test' });
   let tdb: TestDatabase | undefined;
   let auditApp: FastifyInstance | undefined;
   if (opts.audit) {
@@ -93,7 +94,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       AUDIT_BATCH_LINGER_MS: '10',
       WARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'ward-audit-')),
     });
-    auditApp = await createAuditServer({ config: auditConfig, db: tdb.db, logger: pino({ level: 'warn' }) });
+    auditApp = await createAuditServer({
+      config: auditConfig,
+      db: tdb.db,
+      logger: pino({ level: 'warn' }),
+      metrics,
+    });
     await auditApp.listen({ port: 0, host: '127.0.0.1' });
     env.AUDIT_URL = `http://127.0.0.1:${(auditApp.server.address() as { port: number }).port}`;
   }
@@ -101,7 +107,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const sealer = new Sealer(keyringFrom(config)!);
   const logs = new LogSink();
   const logger = pino({ level: 'debug' }, logs);
-  const metrics = new WardMetrics({ app: 'test' });
   const sims = await Promise.all((opts.sims ?? []).map((o) => startSim(o)));
   const workers: InstanceWorker[] = [];
   const children: ChildProcess[] = [];

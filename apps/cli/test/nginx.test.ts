@@ -33,7 +33,7 @@ import { promisify } from 'node:util';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '@ward/db/testing';
 import { mintToken } from '@ward/gateway';
 import { type SimHandle, startSim } from '@ward/ollama-sim';
-import { createRedis } from '@ward/queue';
+import { createRedis, deleteByPrefix } from '@ward/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, REDIS_URL, sleep } from './helpers/stack.js';
 
@@ -367,12 +367,7 @@ describeNginx('nginx in front of two gateways', () => {
     await Promise.all([...gateways.map((g) => stopProc(g.proc, 'SIGKILL')), stopProc(worker, 'SIGKILL')]);
     await sim?.close();
     const redis = createRedis(REDIS_URL, 'worker');
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteByPrefix(redis, prefix);
     redis.disconnect();
     await tdb?.dispose();
     if (cwd) rmSync(cwd, { recursive: true, force: true });

@@ -36,3 +36,15 @@ export async function waitForRedis(redis: Redis, url: string, timeoutMs = 5000):
     redis.on('ready', onReady);
   });
 }
+
+/** Deletes every key under `prefix:` with SCAN (never KEYS or FLUSHALL); returns how many went. */
+export async function deleteByPrefix(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length) deleted += await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  return deleted;
+}

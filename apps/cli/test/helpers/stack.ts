@@ -13,7 +13,7 @@ import { openTestDatabase, type TestDatabase } from '@ward/db/testing';
 import { createServer, mintToken } from '@ward/gateway';
 import { WardMetrics } from '@ward/metrics';
 import { type SimHandle, type SimOptions, startSim } from '@ward/ollama-sim';
-import { createRedis, Sealer } from '@ward/queue';
+import { createRedis, deleteByPrefix, Sealer } from '@ward/queue';
 import { InstanceWorker } from '@ward/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -193,12 +193,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await Promise.all(sims.map((s) => s.close()));
       await auditApp?.close();
       await tdb?.dispose();
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      await deleteByPrefix(redis, prefix);
       redis.disconnect();
     },
   };

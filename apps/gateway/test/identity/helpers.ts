@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type GatewayConfig, gatewayEnv, loadEnv } from '@ward/config';
 import { openTestDatabase, type TestDatabase } from '@ward/db/testing';
-import { createRedis, Sealer } from '@ward/queue';
+import { createRedis, deleteByPrefix, Sealer } from '@ward/queue';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
@@ -78,12 +78,7 @@ export async function startGateway(
     },
     async close() {
       await Promise.all(apps.map((a) => a.close()));
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      await deleteByPrefix(redis, prefix);
       redis.disconnect();
       await tdb?.dispose();
     },

@@ -191,6 +191,8 @@ describe('audit queue consumer (PostgreSQL + Redis)', () => {
         // Outside HIPAA mode the request goes on; the failure is logged and counted.
         const ok = await open.inject({ method: 'POST', url: '/process', payload: { prompt: 'x' } });
         expect(ok.statusCode).toBe(200);
+        // Not waited for by the request: the failure is counted when Redis answers.
+        for (let i = 0; i < 100 && open.audit.failures < 2; i++) await new Promise((r) => setTimeout(r, 20));
         expect(open.audit.failures).toBe(2);
       } finally {
         await closed.close();

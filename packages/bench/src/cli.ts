@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /** `pnpm bench <scenario>`: runs a benchmark scenario, prints its table, writes it to bench-results/. */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { OVERHEAD_DEFAULTS, OVERHEAD_PATHS, type OverheadPath, runOverhead } from './overhead.js';
+import { runScale, SCALE_DEFAULTS, SCALE_SYSTEMS, type ScaleSystem } from './scale.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -14,8 +16,12 @@ Usage:
 Scenarios:
   overhead   Latency and throughput Ward adds over calling Ollama directly, next to bare BullMQ
              round trips, at several concurrencies (sim, gateway and workers in their own processes)
-  scale      (planned) throughput as workers and instances are added
-  audit      (planned) cost of the audit trail and HIPAA mode on the request path
+  scale      Ward vs nginx round-robin and least_conn over four sims (one half-speed, 2 of 3 models
+             resident each), mixed workload, Poisson arrivals at 50/85/100% of computed capacity
+  audit      Audit events/s into PostgreSQL and PGlite through the real consumer, and the time
+             \`ward audit verify\` takes over 1,000,000 rows (DATABASE_URL, default the local test database)
+  icd10      ICD-10-CM import time (PostgreSQL and PGlite), lookup µs and search ms on the FY2026 file
+             (ICD10_ORDER_FILE, default ../shared/data/icd10cm/icd10cm_order_2026.txt)
 
 Options (overhead):
   --requests N          measured requests per path and concurrency (default ${OVERHEAD_DEFAULTS.requests})
@@ -26,6 +32,16 @@ Options (overhead):
   --out DIR             where overhead.json and overhead.md go (default <repo>/bench-results)
   --no-write            print the table only
   --cpu-prof DIR        write V8 CPU profiles of the sim, gateway and worker processes to DIR
+  --strict              exit 1 when a target is missed
+
+Options (scale):
+  --loads LIST          offered load as fractions of capacity (default ${SCALE_DEFAULTS.loads.join(',')})
+  --systems LIST        subset of ${SCALE_SYSTEMS.join(',')} (default all)
+  --warmup-seconds N    unmeasured arrivals before each cell (default ${SCALE_DEFAULTS.warmupSeconds})
+  --measure-seconds N   measured arrivals per cell (default ${SCALE_DEFAULTS.measureSeconds})
+  --time-scale N        sim time compression (default ${SCALE_DEFAULTS.timeScale})
+  --out DIR             where scale.{json,md,svg} go (default <repo>/bench-results)
+  --no-write            print the table only
   --strict              exit 1 when a target is missed
 
 Environment: REDIS_URL (default redis://127.0.0.1:6379). Progress goes to stderr, the table to stdout.`;
@@ -68,6 +84,25 @@ function overheadArgs(args: string[]) {
   }
 }
 
+const SCALE_OPTIONS = {
+  loads: { type: 'string' },
+  systems: { type: 'string' },
+  'warmup-seconds': { type: 'string' },
+  'measure-seconds': { type: 'string' },
+  'time-scale': { type: 'string' },
+  out: { type: 'string' },
+  'no-write': { type: 'boolean', default: false },
+  strict: { type: 'boolean', default: false },
+} as const;
+
+function scaleArgs(args: string[]) {
+  try {
+    return parseArgs({ args, options: SCALE_OPTIONS }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [scenario, ...rest] = argv;
   switch (scenario) {
@@ -102,10 +137,60 @@ async function main(argv: string[]): Promise<number> {
       console.log(markdown);
       return values.strict && !report.targets.every((t) => t.pass) ? 1 : 0;
     }
-    case 'scale':
-    case 'audit':
-      console.error(`bench: the "${scenario}" scenario is not written yet`);
-      return 2;
+    case 'scale': {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        console.log(USAGE);
+        return 0;
+      }
+      const values = scaleArgs(rest);
+      const systems = list(values.systems);
+      const unknown = systems?.filter((p) => !(SCALE_SYSTEMS as readonly string[]).includes(p));
+      if (unknown?.length) throw new UsageError(`unknown system(s) ${unknown.join(', ')}`);
+      const loads = (list(values.loads) ?? SCALE_DEFAULTS.loads.map(String)).map((l) => {
+        const n = Number(l);
+        if (!(n > 0 && n <= 2)) throw new UsageError(`--loads: "${l}" is not a fraction in (0, 2]`);
+        return n;
+      });
+      const { markdown, report } = await runScale({
+        ...SCALE_DEFAULTS,
+        loads,
+        warmupSeconds: whole('warmup-seconds', values['warmup-seconds'], SCALE_DEFAULTS.warmupSeconds),
+        measureSeconds: whole('measure-seconds', values['measure-seconds'], SCALE_DEFAULTS.measureSeconds, 1),
+        timeScale: whole('time-scale', values['time-scale'], SCALE_DEFAULTS.timeScale, 1),
+        ...(systems && { systems: systems as ScaleSystem[] }),
+        outDir: values['no-write'] ? undefined : (values.out ?? `${REPO_ROOT}bench-results`),
+      });
+      console.log(markdown);
+      return values.strict && !report.targets.every((t) => t.pass) ? 1 : 0;
+    }
+    case 'audit': {
+      const { benchAudit } = await import('@ward/audit');
+      const table = await benchAudit({
+        databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+        redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        log: (line) => console.error(line),
+      });
+      const out = `# Ward audit benchmark\n\nRun ${new Date().toISOString()}, Node ${process.version}.\n\n${table}\n`;
+      mkdirSync(`${REPO_ROOT}bench-results`, { recursive: true });
+      writeFileSync(`${REPO_ROOT}bench-results/audit.md`, out);
+      console.log(table);
+      return 0;
+    }
+    case 'icd10': {
+      const { benchIcd10 } = await import('@ward/clinical');
+      const file =
+        process.env.ICD10_ORDER_FILE ?? `${REPO_ROOT}../shared/data/icd10cm/icd10cm_order_2026.txt`;
+      const table = await benchIcd10({
+        databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+        file,
+        log: (line) => console.error(line),
+      });
+      const out = `# Ward ICD-10-CM benchmark\n\nRun ${new Date().toISOString()}, Node ${process.version}.\n\n${table}\n`;
+      mkdirSync(`${REPO_ROOT}bench-results`, { recursive: true });
+      writeFileSync(`${REPO_ROOT}bench-results/icd10.md`, out);
+      console.log(table);
+      return 0;
+    }
     case undefined:
     case 'help':
     case '--help':

@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { commonEnv, loadEnv } from '@ward/config';
+import type { AuditEventInput } from '@ward/contracts';
 import { isRole, ROLES } from '@ward/contracts';
 import type { Database } from '@ward/db';
 import {
@@ -17,7 +18,7 @@ import {
   type User,
   UserService,
 } from '@ward/gateway';
-import { createRedis, waitForRedis } from '@ward/queue';
+import { AuditEmitter, completeAuditEvent, createRedis, redisKeys, waitForRedis } from '@ward/queue';
 import type { Redis } from 'ioredis';
 import { openWardDatabase } from './services.js';
 
@@ -93,6 +94,38 @@ async function open(env: NodeJS.ProcessEnv, withRedis: boolean): Promise<Service
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * Records an account or key change made at the console in the audit trail, as the operating-system
+ * user who ran `ward`. The change itself is already made; a failure to record it is reported loudly.
+ */
+async function recordCli(
+  s: Services & { prefix: string },
+  io: CliIO,
+  input: Omit<AuditEventInput, 'actor' | 'outcome'>,
+) {
+  if (!s.redis) return;
+  const emitter = new AuditEmitter({ connection: s.redis, prefix: redisKeys(s.prefix).bull });
+  try {
+    await emitter.emit(
+      completeAuditEvent(
+        {
+          ...input,
+          outcome: 'success',
+          actor: { sub: `cli:${userInfo().username}`, method: 'cli' },
+          source: { service: 'cli' },
+        },
+        'cli',
+      ),
+    );
+  } catch (err) {
+    io.stderr.write(
+      `warning: the change was made but not recorded in the audit trail: ${(err as Error).message}\n`,
+    );
+  } finally {
+    await emitter.close().catch(() => {});
+  }
 }
 
 function userServiceOf(s: Services & { prefix: string }): UserService {
@@ -260,6 +293,11 @@ export async function usersCommand(
         const s = await open(env, true);
         try {
           const user = await userServiceOf(s).create({ username, role: values.role, password });
+          await recordCli(s, io, {
+            action: 'user.created',
+            resource: { type: 'user', id: user.username },
+            detail: { role: user.role },
+          });
           io.stderr.write(`created ${user.role} ${user.username} (${user.id})\n`);
         } finally {
           await s.close();
@@ -282,6 +320,12 @@ export async function usersCommand(
         const s = await open(env, true);
         try {
           const { user, previous } = await userServiceOf(s).setRole(username, role);
+          if (previous !== user.role)
+            await recordCli(s, io, {
+              action: 'user.role.changed',
+              resource: { type: 'user', id: user.username },
+              detail: { from: previous, to: user.role },
+            });
           io.stderr.write(
             previous === user.role
               ? `${user.username} already has role ${user.role}\n`
@@ -298,6 +342,10 @@ export async function usersCommand(
         const s = await open(env, true);
         try {
           const user = await userServiceOf(s).setDisabled(username, sub === 'disable');
+          await recordCli(s, io, {
+            action: user.disabled ? 'user.disabled' : 'user.enabled',
+            resource: { type: 'user', id: user.username },
+          });
           io.stderr.write(
             `${user.username} is ${user.disabled ? 'disabled: its tokens are refused' : 'enabled'}\n`,
           );
@@ -312,6 +360,10 @@ export async function usersCommand(
         const s = await open(env, true);
         try {
           const user = await userServiceOf(s).resetPassword(username, password);
+          await recordCli(s, io, {
+            action: 'user.password.changed',
+            resource: { type: 'user', id: user.username },
+          });
           io.stderr.write(`password of ${user.username} reset; its sessions were ended\n`);
         } finally {
           await s.close();
@@ -366,13 +418,18 @@ export async function keysCommand(
           if (Number.isNaN(expiresAt.getTime()))
             throw new UsageError('--expires must be a date such as 2027-03-31');
         }
-        const s = await open(env, false);
+        const s = await open(env, true);
         try {
           const { key, apiKey } = await new ApiKeyService(s.db).create({
             name: values.name,
             role: values.role,
             createdBy: cliActor(),
             expiresAt,
+          });
+          await recordCli(s, io, {
+            action: 'apikey.created',
+            resource: { type: 'api-key', id: apiKey.id },
+            detail: { role: apiKey.role },
           });
           io.stdout.write(`${key}\n`);
           io.stderr.write(
@@ -396,9 +453,10 @@ export async function keysCommand(
       case 'revoke': {
         const id = positionals[0];
         if (!id) throw new UsageError('ward keys revoke needs the key id (see ward keys list)');
-        const s = await open(env, false);
+        const s = await open(env, true);
         try {
           const key = await new ApiKeyService(s.db).revoke(id, cliActor());
+          await recordCli(s, io, { action: 'apikey.revoked', resource: { type: 'api-key', id: key.id } });
           io.stderr.write(
             `API key ${key.id} (${key.name}) revoked; gateways refuse it within API_KEY_CACHE_SECONDS\n`,
           );

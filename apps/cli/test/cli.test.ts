@@ -1,10 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { openTestDatabase, TEST_DATABASE_URL } from '@ward/db/testing';
 import { startSim } from '@ward/ollama-sim';
 import { createRedis } from '@ward/queue';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -84,6 +85,39 @@ describe('ward start fails fast, naming the missing piece', () => {
     expect((await ward(['token', '--sub', 'a', '--role', 'root'], secrets())).out).toContain(
       '--role must be one of',
     );
+  });
+});
+
+describe('ward icd10 import', () => {
+  it('imports a CMS order file into DATABASE_URL and reports the counts', async () => {
+    const tdb = await openTestDatabase('postgres');
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'ward-icd10-'));
+      const file = join(dir, 'icd10cm_order_2030.txt');
+      const lines = [
+        '00001 A00     0 Cholera                                                      Cholera',
+        '11580 I10     1 Essential (primary) hypertension                             Essential (primary) hypertension',
+      ];
+      writeFileSync(file, `${lines.join('\r\n')}\r\n`);
+      const url = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${tdb.schema}`)}`;
+      const res = await ward(['icd10', 'import', file], { DATABASE_URL: url });
+      expect(res.code, res.out).toBe(0);
+      const summary = JSON.parse(res.out.split('\n').find((l) => l.startsWith('{'))!);
+      expect(summary).toMatchObject({
+        fiscalYear: 2030,
+        rowCount: 2,
+        billableCount: 1,
+        headerCount: 1,
+        active: true,
+      });
+      const bad = await ward(['icd10', 'import', join(dir, 'missing.txt')], { DATABASE_URL: url });
+      expect(bad.code).not.toBe(0);
+      expect((await ward(['icd10', 'import'], { DATABASE_URL: url })).out).toContain(
+        'usage: ward icd10 import',
+      );
+    } finally {
+      await tdb.dispose();
+    }
   });
 });
 

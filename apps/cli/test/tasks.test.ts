@@ -187,6 +187,29 @@ describe('clinical tasks through the gateway, checked against reference data', (
     expect(pdf.body.field).toBe('imageBase64');
   });
 
+  it('streams a task: model tokens as NDJSON, then the checked result on the last line', async () => {
+    stack.sims[0]!.script({
+      prompt: /simvastatin/i,
+      reply: JSON.stringify({ interactions: [] }),
+      once: true,
+    });
+    const res = await call(stack, 'POST', '/api/tasks/drug-interactions', {
+      token,
+      body: { medications: 'simvastatin 40 mg, clarithromycin 500 mg', stream: true },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/x-ndjson');
+    const lines = String(res.body)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.filter((l) => !l.done).length).toBeGreaterThan(0);
+    const last = lines.at(-1);
+    expect(last.done).toBe(true);
+    expect(last.result.task).toBe('drug-interactions');
+    expect(last.result.output.interactions.some((i: any) => i.source.startsWith('ward-curated'))).toBe(true);
+  });
+
   it('runs a task asynchronously and shows the checked result on the job', async () => {
     stack.sims[0]!.script({
       prompt: /clopidogrel/i,

@@ -109,6 +109,36 @@ describe('ward users and ward keys', () => {
     expect(list.out()).toMatch(/dr\.jones\s+staff\s+active/);
   });
 
+  it('records console account and key changes in the audit queue, as the operating-system user, without secrets', async () => {
+    const actions: string[] = [];
+    const bodies: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:q:audit:*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        if ((await redis.type(key)) !== 'hash') continue;
+        const data = await redis.hget(key, 'data');
+        if (!data) continue;
+        const event = JSON.parse(data);
+        actions.push(event.action);
+        bodies.push(data);
+        expect(event.actor.method).toBe('cli');
+        expect(event.source.service).toBe('cli');
+      }
+    } while (cursor !== '0');
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'user.created',
+        'user.role.changed',
+        'user.disabled',
+        'user.enabled',
+        'user.password.changed',
+      ]),
+    );
+    expect(bodies.join('\n')).not.toMatch(/correct horse|different passphrase/);
+  });
+
   it('creates an API key printed once on stdout, stores only its hash, lists and revokes it', async () => {
     const t = io();
     expect(

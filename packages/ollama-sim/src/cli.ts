@@ -60,7 +60,7 @@ function main(): void {
   }
   const v = args.values;
   if (v.help) {
-    console.log(HELP);
+    process.stdout.write(`${HELP}\n`);
     return;
   }
   const env = process.env;
@@ -106,12 +106,12 @@ function main(): void {
 
   startSim(opts).then(
     (sim) => {
-      console.log(`ollama-sim listening on ${sim.url} (models: ${sim.modelNames().join(', ')})`);
+      process.stdout.write(`ollama-sim listening on ${sim.url} (models: ${sim.modelNames().join(', ')})\n`);
       let stopping = false;
       const stop = (signal: NodeJS.Signals) => {
         if (stopping) process.exit(1);
         stopping = true;
-        console.log(`ollama-sim: ${signal}, shutting down`);
+        process.stdout.write(`ollama-sim: ${signal}, shutting down\n`);
         sim.close().then(
           () => process.exit(0),
           (err: unknown) => {

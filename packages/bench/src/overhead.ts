@@ -17,8 +17,8 @@ import { Pool } from 'undici';
 import type { BareWorkerOptions } from './children/bare-worker.js';
 import { CpuMeter } from './cpu.js';
 import { httpTask, type LoadTask, runLoad } from './load.js';
-import { ChildGroup } from './procs.js';
-import { deleteByPrefix, localRedisPid, redisVersion } from './redis.js';
+import { ChildGroup, scenarioCleanup } from './procs.js';
+import { localRedisPid, redisVersion } from './redis.js';
 import { int, markdownTable, ms, ratio, verdict } from './report.js';
 import { type LatencySummary, summarize } from './stats.js';
 
@@ -120,22 +120,7 @@ export async function runOverhead(
     throw new Error(`Redis is not reachable at ${opts.redisUrl}: ${err.message}`);
   });
 
-  const teardown: Array<() => Promise<unknown>> = [];
-  let tornDown: Promise<void> | undefined;
-  const cleanup = () =>
-    (tornDown ??= (async () => {
-      for (const fn of teardown.reverse()) await fn().catch((e: Error) => log(`cleanup: ${e.message}`));
-      const n = await deleteByPrefix(admin, prefix).catch(() => 0);
-      log(`deleted ${n} Redis keys under ${prefix}`);
-      admin.disconnect();
-    })());
-  const onSignal = () => {
-    log('interrupted: stopping children and cleaning up');
-    process.once('SIGINT', () => process.exit(130));
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { teardown, cleanup } = scenarioCleanup({ admin, prefix, log, what: 'children' });
 
   try {
     const common = {
@@ -300,8 +285,6 @@ export async function runOverhead(
     return { report, markdown };
   } finally {
     await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -1,7 +1,9 @@
 /** Starting, watching and stopping the processes a benchmark runs on. */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
 import type { ChildMessage } from './children/ipc.js';
+import { deleteByPrefix } from './redis.js';
 
 /** A child process that has said it is ready. */
 export interface RunningChild {
@@ -93,4 +95,46 @@ export async function stopChild(child: ChildProcess, graceMs = 8000): Promise<vo
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** A scenario's teardown: steps run in reverse order, then its Redis keys go; also on SIGINT/SIGTERM. */
+export interface ScenarioCleanup {
+  /** Steps to undo, pushed as things start. */
+  teardown: Array<() => Promise<unknown>>;
+  /** Runs once however often it is called; stops listening for signals. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Sets up the teardown every scenario needs: reverse-order steps, deleting its Redis keys with
+ * SCAN + DEL, and the same on Ctrl-C or SIGTERM (a second Ctrl-C exits at once).
+ */
+export function scenarioCleanup(opts: {
+  admin: Redis;
+  prefix: string;
+  log: (line: string) => void;
+  what: string;
+}): ScenarioCleanup {
+  const teardown: Array<() => Promise<unknown>> = [];
+  let tornDown: Promise<void> | undefined;
+  const cleanup = () =>
+    (tornDown ??= (async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      for (const fn of teardown.splice(0).reverse())
+        await fn().catch((e: Error) => opts.log(`cleanup: ${e.message}`));
+      if (opts.admin.status === 'ready') {
+        const n = await deleteByPrefix(opts.admin, opts.prefix).catch(() => 0);
+        opts.log(`deleted ${n} Redis keys under ${opts.prefix}`);
+      }
+      opts.admin.disconnect();
+    })());
+  const onSignal = () => {
+    opts.log(`interrupted: stopping ${opts.what}, cleaning up`);
+    process.once('SIGINT', () => process.exit(130));
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return { teardown, cleanup };
 }

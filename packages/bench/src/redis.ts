@@ -2,17 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
-/** Deletes every key under `<prefix>:` with SCAN + DEL (never FLUSHALL). Returns how many were deleted. */
-export async function deleteByPrefix(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length) deleted += await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  return deleted;
-}
+export { deleteByPrefix } from '@ward/queue';
 
 /** The `redis_version` Redis reports, or `unknown`. */
 export async function redisVersion(redis: Redis): Promise<string> {

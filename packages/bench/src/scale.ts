@@ -15,8 +15,7 @@ import { delimiter, join } from 'node:path';
 import { mintToken } from '@ward/gateway';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
-import { ChildGroup, type RunningChild } from './procs.js';
-import { deleteByPrefix } from './redis.js';
+import { ChildGroup, type RunningChild, scenarioCleanup } from './procs.js';
 import { int, markdownTable, ms, ratio, verdict } from './report.js';
 import { summarize } from './stats.js';
 
@@ -508,25 +507,7 @@ export async function runScale(opts: ScaleOptions): Promise<{ report: ScaleRepor
       throw new Error(`Redis is not reachable at ${opts.redisUrl}: ${err.message}`);
     });
 
-  const teardown: Array<() => Promise<unknown>> = [];
-  let tornDown: Promise<void> | undefined;
-  const cleanup = () =>
-    (tornDown ??= (async () => {
-      for (const fn of teardown.splice(0).reverse())
-        await fn().catch((e: Error) => log(`cleanup: ${e.message}`));
-      if (admin.status === 'ready') {
-        const n = await deleteByPrefix(admin, prefix).catch(() => 0);
-        log(`deleted ${n} Redis keys under ${prefix}`);
-      }
-      admin.disconnect();
-    })());
-  const onSignal = () => {
-    log('interrupted: stopping children and nginx, cleaning up');
-    process.once('SIGINT', () => process.exit(130));
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { teardown, cleanup } = scenarioCleanup({ admin, prefix, log, what: 'children and nginx' });
 
   try {
     const children = new ChildGroup();
@@ -702,8 +683,6 @@ export async function runScale(opts: ScaleOptions): Promise<{ report: ScaleRepor
     return { report, markdown };
   } finally {
     await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -1,6 +1,14 @@
 import { createHash, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type AuditActor, type AuditEventInput, type AuditSource, isRole, type Role } from '@ward/contracts';
+import {
+  type AuditActor,
+  type AuditEventInput,
+  type AuditSource,
+  isRole,
+  type Role,
+  validationProblem,
+  wardErrorBody,
+} from '@ward/contracts';
 import { completeAuditEvent } from '@ward/queue';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuditErrors } from './errors.js';
@@ -160,43 +168,10 @@ function errorHandler(err: WardError, request: FastifyRequest, reply: FastifyRep
   if (err.validation) {
     status = 400;
     code = 'WARD_VALIDATION';
-    const v = err.validation[0];
-    const params = (v?.params ?? {}) as Record<string, unknown>;
-    const extra = (params.additionalProperty ?? params.missingProperty) as string | undefined;
-    field =
-      [
-        err.validationContext === 'querystring' ? '' : err.validationContext,
-        ...(v?.instancePath ?? '').split('/'),
-        extra,
-      ]
-        .filter(Boolean)
-        .join('.') || 'query';
-    message = `${field} ${v?.keyword === 'additionalProperties' ? 'is not a known field' : (v?.message ?? 'is invalid')}`;
+    ({ field, message } = validationProblem(err.validation[0], err.validationContext));
   }
-  if (status >= 500) {
-    request.log.error(
-      { err: { code, message: code.startsWith('WARD_') ? message : err.name } },
-      'request failed',
-    );
-    if (!code.startsWith('WARD_')) {
-      code = 'WARD_INTERNAL';
-      message = 'internal error';
-    }
-  } else if (!code.startsWith('WARD_')) code = status === 404 ? 'WARD_NOT_FOUND' : 'WARD_BAD_REQUEST';
-  return reply.code(status).send({
-    statusCode: status,
-    code,
-    error: STATUS_TEXT[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request'),
-    message,
-    ...(field && { field }),
-    requestId: request.id,
-  });
+  const { body, hidden } = wardErrorBody({ status, code, message, field }, request.id);
+  if (status >= 500)
+    request.log.error({ err: { code, message: hidden ? err.name : message } }, 'request failed');
+  return reply.code(status).send(body);
 }
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  503: 'Service Unavailable',
-};

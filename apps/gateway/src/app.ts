@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { validationProblem, wardErrorBody } from '@ward/contracts';
 import type { Database } from '@ward/db';
 import { WardMetrics } from '@ward/metrics';
 import type { RedisKeys, Sealer } from '@ward/queue';
@@ -147,29 +148,7 @@ function errorHandler(
   if (err.validation) {
     status = 400;
     code = 'WARD_VALIDATION';
-    const v = err.validation[0];
-    const params = (v?.params ?? {}) as Record<string, unknown>;
-    const base = [
-      err.validationContext === 'body' ? '' : err.validationContext,
-      ...(v?.instancePath ?? '').split('/'),
-    ]
-      .filter(Boolean)
-      .join('.');
-    const named = (params.requiredProperties ??
-      params.missingProperty ??
-      params.additionalProperties ??
-      params.additionalProperty) as string | string[] | undefined;
-    const extra = Array.isArray(named) ? named[0] : named;
-    field = [base, extra].filter(Boolean).join('.') || err.validationContext || 'body';
-    const unknownField =
-      v?.keyword === 'additionalProperties' ||
-      (v?.keyword === 'boolean' && /schema is false/.test(v.message ?? ''));
-    const problem = unknownField
-      ? 'is not a known field'
-      : v?.keyword === 'required'
-        ? 'is required'
-        : (v?.message ?? 'is invalid');
-    message = `${field} ${problem}`;
+    ({ field, message } = validationProblem(err.validation[0], err.validationContext));
   } else if (FASTIFY_CODES[code]) {
     const m = FASTIFY_CODES[code]!;
     status = m.status;
@@ -182,46 +161,10 @@ function errorHandler(
     message = 'the body is not valid JSON';
   }
 
-  if (status >= 500) {
-    request.log.error(
-      { err: { code, message: code.startsWith('WARD_') ? message : err.name } },
-      'request failed',
-    );
-    if (!code.startsWith('WARD_')) {
-      code = 'WARD_INTERNAL';
-      message = 'internal error';
-    }
-  } else if (!code.startsWith('WARD_')) {
-    code = status === 404 ? 'WARD_NOT_FOUND' : 'WARD_BAD_REQUEST';
-  }
-  this.metrics.errors.inc({ code });
+  const { body, hidden } = wardErrorBody({ status, code, message, field }, request.id);
+  if (status >= 500)
+    request.log.error({ err: { code, message: hidden ? err.name : message } }, 'request failed');
+  this.metrics.errors.inc({ code: body.code });
   if (err.retryAfter) reply.header('retry-after', String(err.retryAfter));
-  return reply.code(status).send({
-    statusCode: status,
-    code,
-    error: httpText(status),
-    message,
-    ...(field && { field }),
-    requestId: request.id,
-  });
-}
-
-function httpText(status: number): string {
-  return (
-    {
-      400: 'Bad Request',
-      401: 'Unauthorized',
-      403: 'Forbidden',
-      404: 'Not Found',
-      409: 'Conflict',
-      413: 'Payload Too Large',
-      415: 'Unsupported Media Type',
-      422: 'Unprocessable Entity',
-      429: 'Too Many Requests',
-      499: 'Client Closed Request',
-      502: 'Bad Gateway',
-      503: 'Service Unavailable',
-      504: 'Gateway Timeout',
-    }[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request')
-  );
+  return reply.code(status).send(body);
 }

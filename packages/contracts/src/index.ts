@@ -1,4 +1,5 @@
 export * from './audit.js';
+export * from './error-body.js';
 export * from './http.js';
 export * from './jobs.js';
 export * from './model-name.js';

@@ -1,12 +1,12 @@
 /**
  * Drains the `audit` queue into the hash-chained table. A BullMQ Worker takes many jobs at once
- * (concurrency = 2 × batch size); each job's processor hands its event to a local batcher and
- * waits for the batch's transaction to commit, so a job completes only after its event is
- * stored. A consumer killed mid-batch leaves its jobs locked until the lock expires, then they
+ * (concurrency = 2 × batch size); each job (one event, or a batch a producer sent together) hands
+ * its events to a local batcher and waits for the transactions that store them to commit, so a
+ * job completes only after all its events are stored. A consumer killed mid-batch leaves its jobs locked until the lock expires, then they
  * are redelivered (at-least-once) and the idempotent insert stores each event once.
  */
-import { AUDIT_QUEUE_NAME, type AuditEvent } from '@ward/contracts';
-import { createRedis } from '@ward/queue';
+import { AUDIT_JOB, AUDIT_QUEUE_NAME, type AuditEvent, type AuditEventBatch } from '@ward/contracts';
+import { type AuditJobData, createRedis } from '@ward/queue';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type AuditStore, InvalidAuditEventError, storedEventText } from './store.js';
@@ -63,7 +63,7 @@ export class AuditConsumer {
   readonly #opts: AuditConsumerOptions;
   readonly #batchSize: number;
   readonly #lingerMs: number;
-  #worker: Worker<AuditEvent> | undefined;
+  #worker: Worker<AuditJobData> | undefined;
   #connection: Redis | undefined;
   #pending: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -81,7 +81,7 @@ export class AuditConsumer {
   async start(): Promise<void> {
     const lockDuration = this.#opts.lockDurationMs ?? 30_000;
     this.#connection = createRedis(this.#opts.redisUrl, 'worker');
-    this.#worker = new Worker<AuditEvent>(
+    this.#worker = new Worker<AuditJobData>(
       this.#opts.queueName ?? AUDIT_QUEUE_NAME,
       (job) => this.#process(job),
       {
@@ -141,18 +141,39 @@ export class AuditConsumer {
     await this.#connection?.quit().catch(() => this.#connection?.disconnect());
   }
 
-  #process(job: Job<AuditEvent>): Promise<void> {
-    let text: string;
-    try {
-      text = storedEventText(job.data);
-    } catch (err) {
+  /** Resolves once every event of the job is stored; a job holding an invalid event fails for good. */
+  async #process(job: Job<AuditJobData>): Promise<void> {
+    const events: AuditEvent[] =
+      job.name === AUDIT_JOB.batch ? (job.data as AuditEventBatch).events : [job.data as AuditEvent];
+    if (!Array.isArray(events)) {
       this.stats.invalid++;
-      return Promise.reject(new UnrecoverableError((err as Error).message));
+      throw new UnrecoverableError('an audit batch job must carry an events array');
     }
-    return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ id: job.data.id, text, resolve, reject });
-      this.#schedule(this.#pending.length >= this.#batchSize ? 0 : this.#lingerMs);
-    });
+    const stored: Promise<void>[] = [];
+    const invalid: string[] = [];
+    for (const event of events) {
+      let text: string;
+      try {
+        text = storedEventText(event);
+      } catch (err) {
+        this.stats.invalid++;
+        const id = (event as { id?: unknown } | null)?.id;
+        invalid.push(`${typeof id === 'string' ? id.slice(0, 40) : '(no id)'}: ${(err as Error).message}`);
+        continue;
+      }
+      stored.push(
+        new Promise<void>((resolve, reject) => {
+          this.#pending.push({ id: event.id, text, resolve, reject });
+        }),
+      );
+    }
+    if (stored.length) this.#schedule(this.#pending.length >= this.#batchSize ? 0 : this.#lingerMs);
+    await Promise.all(stored);
+    // The valid events are stored; the job stays in the failed set so the refused ones can be inspected.
+    if (invalid.length)
+      throw new UnrecoverableError(
+        `${invalid.length} invalid audit event(s): ${invalid.slice(0, 5).join('; ')}`,
+      );
   }
 
   #schedule(delayMs: number): void {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditEvent } from '@ward/contracts';
+import { AUDIT_JOB, type AuditEvent } from '@ward/contracts';
 import { openTestDatabase, type TestDatabase } from '@ward/db/testing';
 import { AuditEmitter, auditDigest, createRedis, redisKeys, waitForRedis } from '@ward/queue';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -96,6 +96,36 @@ describe('audit queue consumer (PostgreSQL + Redis)', () => {
     await until(async () => (await emitter.queue.getFailedCount()) === 1);
     expect(await count(`doc ->> 'id' = $1`, [bad.id])).toBe(0);
     await expect(emitter.emit(bad as unknown as AuditEvent)).rejects.toThrow(/invalid audit event/);
+  });
+
+  it('packs events sent together into few jobs, and stores the valid events of a batch holding an invalid one', async () => {
+    const events = Array.from({ length: 1200 }, (_, i) => makeEvent(20_000 + i));
+    const jobsBefore = (await emitter.queue.getJobCountByTypes(
+      'completed',
+      'failed',
+      'active',
+      'wait',
+    )) as number;
+    await emitter.emitMany(events);
+    await until(async () => (await count(`(doc ->> 'id') = ANY($1)`, [events.map((e) => e.id)])) === 1200);
+    const jobsAfter = (await emitter.queue.getJobCountByTypes(
+      'completed',
+      'failed',
+      'active',
+      'wait',
+    )) as number;
+    expect(jobsAfter - jobsBefore).toBe(3); // 500 + 500 + 200
+
+    const good = makeEvent(30_001);
+    const bad = { ...makeEvent(30_002), prompt: 'leaked content' };
+    const failedBefore = await emitter.queue.getFailedCount();
+    await emitter.queue.add(AUDIT_JOB.batch, { events: [good, bad as unknown as AuditEvent] });
+    await until(async () => (await emitter.queue.getFailedCount()) === failedBefore + 1);
+    expect(await count(`doc ->> 'id' = $1`, [good.id])).toBe(1);
+    expect(await count(`doc ->> 'id' = $1`, [bad.id])).toBe(0);
+    const [failed] = await emitter.queue.getFailed(0, 0);
+    expect(failed?.failedReason).toMatch(/1 invalid audit event/);
+    expect(failed?.failedReason).not.toContain('leaked content');
   });
 
   describe('gateway audit plugin', () => {

@@ -11,6 +11,17 @@ import { ROLES } from './roles.js';
 /** The BullMQ queue every app puts audit events on; `apps/audit` consumes it. */
 export const AUDIT_QUEUE_NAME = 'audit';
 
+/**
+ * Job names on the audit queue: `e` carries one {@link AuditEvent} (its id is the job id), `b` an
+ * {@link AuditEventBatch} (several events sent together, one Redis job for all of them).
+ */
+export const AUDIT_JOB = { event: 'e', batch: 'b' } as const;
+
+/** The data of a `b` job on the audit queue. */
+export interface AuditEventBatch {
+  events: AuditEvent[];
+}
+
 /** Every action Ward audits. Dotted names: `<area>.<verb>`; new actions are appended, never renamed. */
 export const AUDIT_ACTIONS = [
   // Authentication and authorisation

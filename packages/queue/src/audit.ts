@@ -1,22 +1,24 @@
 /**
  * Producer side of the audit trail: every app puts its audit events on one durable BullMQ queue
- * (`audit`), which `apps/audit` drains into the hash-chained table. The event's ULID is the job
- * id, so an event added twice is one job; the consumer's insert is idempotent by id as well.
+ * (`audit`), which `apps/audit` drains into the hash-chained table. A single event's ULID is its
+ * job id, so an event added twice is one job; events sent together share one job. The consumer's
+ * insert is idempotent by event id, so a redelivered job stores nothing twice.
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
+  AUDIT_JOB,
   AUDIT_QUEUE_NAME,
   type AuditEvent,
+  type AuditEventBatch,
   type AuditEventInput,
   type AuditService,
   auditEventProblem,
 } from '@ward/contracts';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { monotonicFactory } from 'ulid';
+import { newUlid } from './names.js';
 
-const nextUlid = monotonicFactory();
 const HOST = hostname().slice(0, 255);
 
 /** SHA-256 (lower-case hex) of content the audit trail must identify without storing it. */
@@ -26,7 +28,7 @@ export function auditDigest(content: string | Uint8Array): string {
 
 /** A new audit event id (a monotonic ULID). */
 export function newAuditEventId(): string {
-  return nextUlid();
+  return newUlid();
 }
 
 /** Fills an event's id, time, version and source (service and host) where the input leaves them out. */
@@ -34,11 +36,17 @@ export function completeAuditEvent(input: AuditEventInput, service: AuditService
   return {
     v: 1,
     ...input,
-    id: input.id ?? nextUlid(),
+    id: input.id ?? newUlid(),
     time: input.time ?? new Date().toISOString(),
     source: input.source ?? { service, host: HOST },
   } as AuditEvent;
 }
+
+/** The data of a job on the audit queue: one event (`e`) or a batch (`b`). */
+export type AuditJobData = AuditEvent | AuditEventBatch;
+
+/** Most events in one `b` job. */
+export const AUDIT_BATCH_MAX = 500;
 
 /** Raised when an event could not be durably enqueued (Redis down or slow, or an invalid event). */
 export class AuditEnqueueError extends Error {
@@ -74,12 +82,12 @@ export interface AuditEmitterOptions {
  * HIPAA mode refuse the request then (fail closed).
  */
 export class AuditEmitter {
-  readonly queue: Queue<AuditEvent>;
+  readonly queue: Queue<AuditJobData>;
   readonly #timeoutMs: number;
   readonly #jobOpts: { removeOnComplete: { count: number }; removeOnFail: { count: number } };
 
   constructor(opts: AuditEmitterOptions) {
-    this.queue = new Queue<AuditEvent>(opts.queueName ?? AUDIT_QUEUE_NAME, {
+    this.queue = new Queue<AuditJobData>(opts.queueName ?? AUDIT_QUEUE_NAME, {
       connection: opts.connection,
       prefix: opts.prefix,
     });
@@ -96,37 +104,38 @@ export class AuditEmitter {
   async emit(event: AuditEvent): Promise<void> {
     const problem = auditEventProblem(event);
     if (problem) throw new AuditEnqueueError(`invalid audit event (${event.action}): ${problem}`);
-    await this.#withTimeout(
-      this.queue.add('e', event, {
-        jobId: event.id,
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 1000 },
-        ...this.#jobOpts,
-      }),
-    );
+    await this.#withTimeout(this.queue.add(AUDIT_JOB.event, event, this.#opts(event.id)));
   }
 
-  /** Enqueues several events in one round trip (used by benchmarks and bulk producers). */
+  #opts(jobId: string) {
+    return { jobId, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, ...this.#jobOpts };
+  }
+
+  /**
+   * Enqueues several events in one round trip, packed {@link AUDIT_BATCH_MAX} to a job (`b`), so
+   * the queue's cost is per batch rather than per event. A batch re-added after a timeout has the
+   * same job id (first and last event id), and the consumer stores each event once by its id.
+   */
   async emitMany(events: readonly AuditEvent[]): Promise<void> {
     for (const event of events) {
       const problem = auditEventProblem(event);
       if (problem) throw new AuditEnqueueError(`invalid audit event (${event.action}): ${problem}`);
     }
-    await this.#withTimeout(
-      this.queue.addBulk(
-        events.map((event) => ({
-          name: 'e',
-          data: event,
-          opts: {
-            jobId: event.id,
-            attempts: 5,
-            backoff: { type: 'exponential', delay: 1000 },
-            ...this.#jobOpts,
-          },
-        })),
-      ),
-      Math.max(this.#timeoutMs, events.length),
-    );
+    const jobs = [];
+    for (let i = 0; i < events.length; i += AUDIT_BATCH_MAX) {
+      const chunk = events.slice(i, i + AUDIT_BATCH_MAX);
+      jobs.push(
+        chunk.length === 1
+          ? { name: AUDIT_JOB.event, data: chunk[0] as AuditEvent, opts: this.#opts(chunk[0]!.id) }
+          : {
+              name: AUDIT_JOB.batch,
+              data: { events: chunk } satisfies AuditEventBatch,
+              opts: this.#opts(`b-${chunk[0]!.id}-${chunk.at(-1)!.id}`),
+            },
+      );
+    }
+    if (jobs.length === 0) return;
+    await this.#withTimeout(this.queue.addBulk(jobs), Math.max(this.#timeoutMs, events.length));
   }
 
   /** Closes the queue object; the shared connection stays open (its owner closes it). */

@@ -14,6 +14,11 @@ function pooledRandom(): number {
 }
 const nextUlid = monotonicFactory(pooledRandom);
 
+/** A new monotonic ULID (job ids, audit event ids). */
+export function newUlid(): string {
+  return nextUlid();
+}
+
 /** BullMQ queue name of a model. Model names are validated, so `:` and `/` are the only characters mapped. */
 export function queueNameFor(model: string): string {
   return `m.${model.replaceAll(':', '@').replaceAll('/', '+')}`;

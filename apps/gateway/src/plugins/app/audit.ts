@@ -62,7 +62,7 @@ function sourceOf(request: FastifyRequest | undefined): AuditSource {
 export default fp(
   async (app: FastifyInstance, opts: AuditPluginOptions) => {
     const emitter = new AuditEmitter({
-      connection: app.redis,
+      connection: app.redisQueue,
       prefix: opts.keys.bull,
       ...(opts.queueName && { queueName: opts.queueName }),
       ...(opts.timeoutMs !== undefined && { timeoutMs: opts.timeoutMs }),

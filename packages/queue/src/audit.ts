@@ -135,7 +135,11 @@ export class AuditEmitter {
       );
     }
     if (jobs.length === 0) return;
-    await this.#withTimeout(this.queue.addBulk(jobs), Math.max(this.#timeoutMs, events.length));
+    // One job needs no MULTI (a pipeline object per call costs more than the add itself).
+    const [only] = jobs;
+    const work: Promise<unknown> =
+      jobs.length === 1 && only ? this.queue.add(only.name, only.data, only.opts) : this.queue.addBulk(jobs);
+    await this.#withTimeout(work, Math.max(this.#timeoutMs, events.length));
   }
 
   /** Closes the queue object; the shared connection stays open (its owner closes it). */

@@ -213,6 +213,33 @@ describe('password login and sessions', () => {
     expect((await gw.call('GET', '/api/auth/me', { token: fresh })).statusCode).toBe(200);
   });
 
+  it('refuses a disabled account before its request body is acted on or its role is judged', async () => {
+    await create('acting.admin', 'admin');
+    const actingToken = await gw.login('acting.admin', GOOD_PASSWORD);
+    await create('night.nurse', 'staff');
+    const off = await gw.call('PATCH', '/api/admin/users/acting.admin', {
+      token: adminToken,
+      body: { disabled: true },
+    });
+    expect(off.statusCode).toBe(200);
+    const attempt = await gw.call('PATCH', '/api/admin/users/night.nurse', {
+      token: actingToken,
+      body: { role: 'admin' },
+    });
+    expect(attempt.statusCode).toBe(401);
+    expect(attempt.json().message).toBe('the account is disabled');
+    const { users } = (await gw.call('GET', '/api/admin/users', { token: adminToken })).json();
+    expect(users.find((u: { username: string }) => u.username === 'night.nurse')).toMatchObject({
+      role: 'staff',
+    });
+    // A disabled account on a route its role may not use: still 401 (disabled), not 403.
+    const nurse = await gw.login('night.nurse', GOOD_PASSWORD);
+    await gw.call('PATCH', '/api/admin/users/night.nurse', { token: adminToken, body: { disabled: true } });
+    const denied = await gw.call('GET', '/api/admin/users', { token: nurse });
+    expect(denied.statusCode).toBe(401);
+    expect(denied.json().message).toBe('the account is disabled');
+  });
+
   it('restores the disabled marks from the database when a gateway starts', async () => {
     await create('gone.user', 'staff');
     const token = await gw.login('gone.user', GOOD_PASSWORD);

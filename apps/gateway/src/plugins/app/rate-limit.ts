@@ -10,15 +10,16 @@ export interface RateLimitOptions {
 }
 
 /**
- * Per-user rate limits sized by role, counted in Redis so every gateway shares them. Runs after
- * authentication (preHandler), so the key is the account, not an IP that many clinicians share.
+ * Per-user rate limits sized by role, counted in Redis so every gateway shares them. Runs right
+ * after authentication (its own onRequest hook, before the body is read), so the key is the
+ * account, not an IP that many clinicians share.
  * Health probes and docs are not limited. Over the limit: 429 with Retry-After.
  */
 export default fp(
   async (app, opts: RateLimitOptions) => {
     await app.register(rateLimit, {
       global: true,
-      hook: 'preHandler',
+      hook: 'onRequest',
       timeWindow: 60_000,
       redis: app.redis,
       nameSpace: `${opts.redisPrefix}:rl:`,

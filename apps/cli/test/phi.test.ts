@@ -70,6 +70,12 @@ describe('patient data', () => {
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).not.toContain('CANARY');
 
+    // Query strings are not logged (a client could put anything there); the request line is.
+    const queried = await call(stack, 'GET', `/api/jobs/${accepted.body.id}?mrn=CANARY-QUERY-0042`, {
+      token,
+    });
+    expect(queried.status).toBe(200);
+
     // The async result is still stored (sealed) in Redis, so this scan covers stored outputs too.
     const keyspace = await dumpKeyspace(stack.redis, stack.prefix);
     expect(keyspace.length).toBeGreaterThan(0);
@@ -79,8 +85,27 @@ describe('patient data', () => {
     }
     await sleep(100);
     expect(stack.logs.lines.length).toBeGreaterThan(3);
-    for (const canary of ['CANARY-PROMPT', 'CANARY-ANSWER', 'CANARY-SYSTEM', 'John Q Patient']) {
+    for (const canary of [
+      'CANARY-PROMPT',
+      'CANARY-ANSWER',
+      'CANARY-SYSTEM',
+      'John Q Patient',
+      'CANARY-QUERY',
+    ]) {
       expect(stack.logs.text).not.toContain(canary);
     }
+    const parsed = stack.logs.lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, any>];
+      } catch {
+        return [];
+      }
+    });
+    const line = parsed.find(
+      (l) => l.msg === 'request completed' && l.url === `/api/jobs/${accepted.body.id}`,
+    );
+    expect(line).toMatchObject({ method: 'GET', route: '/api/jobs/:id', statusCode: 200 });
+    expect(line?.reqId).toEqual(expect.any(String));
+    expect(line?.response_time).toEqual(expect.any(Number));
   });
 });

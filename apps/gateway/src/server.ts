@@ -71,6 +71,8 @@ export async function createServer({
       : { logger: { level: config.LOG_LEVEL, redact: { paths: LOG_REDACT, censor: '[redacted]' } } }),
     bodyLimit: config.BODY_LIMIT,
     trustProxy: config.TRUST_PROXY,
+    // One line per request, written below: Fastify's own lines carry the raw URL with its query string.
+    disableRequestLogging: true,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -88,6 +90,21 @@ export async function createServer({
   app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // The path without its query string (which a client could fill with anything), the route
+  // pattern, status and time: never bodies, headers or query values.
+  app.addHook('onResponse', async (request, reply) => {
+    const q = request.url.indexOf('?');
+    request.log.info(
+      {
+        method: request.method,
+        url: q === -1 ? request.url : request.url.slice(0, q),
+        route: request.routeOptions.url,
+        statusCode: reply.statusCode,
+        response_time: Math.round(reply.elapsedTime * 1000) / 1000,
+      },
+      'request completed',
+    );
   });
   await buildApp(app, {
     redisUrl: config.REDIS_URL,

@@ -60,8 +60,8 @@ export interface OverheadOptions {
 /** Defaults of the scenario as `pnpm bench overhead` runs it. */
 export const OVERHEAD_DEFAULTS: OverheadOptions = {
   concurrencies: [1, 16, 64],
-  requests: 2000,
-  warmup: 300,
+  requests: 5000,
+  warmup: 1000,
   redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   workerParallel: 64,
   bareConcurrency: 64,

@@ -727,7 +727,7 @@ function targets(rows: ScaleRow[], opts: ScaleOptions): ScaleTarget[] {
       pass: w100.workFraction >= 0.95,
       fix:
         `a perfect dispatcher with the same placement reaches ${ratio(w100.idealFraction)} on the same arrivals ` +
-        `(Ward: ${ratio(w100.workFraction / w100.idealFraction)} of it), so the shortfall is the workload's, not the dispatch: ` +
+        `(Ward: ${ratio(w100.workFraction / w100.idealFraction)} of it; the two measures agree to a few hundredths, as the ideal leaves out prompt evaluation and Ward's figure spreads each request's tokens evenly over its generation), so the shortfall is the workload's, not the dispatch: ` +
         'at exactly 100% offered load with random arrivals, model choice and lengths, one model’s queue runs dry while another’s backs up, ' +
         'and a model’s slots on an instance serve only that model (a model that is not resident costs a load). ' +
         'Each model’s capacity under this placement (Σ speedFactor of its instances: 3.5 / 2 / 1.5 of 7 for 50 / 30 / 20% of demand) also caps the whole at 0.986',

@@ -185,23 +185,45 @@ describe('a request through gateway, queue, worker and Ollama (sim)', () => {
   });
 
   it('cancels a queued job before it reaches Ollama', async () => {
+    // Fill the worker's four slots so the next job has to wait in the queue.
+    stack.sims[0]!.script({ prompt: /slot-holder/, tokens: 4000 });
+    const holders: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const h = await call(stack, 'POST', '/api/local/process', {
+        token: provider,
+        headers: { prefer: 'respond-async' },
+        body: { modelName: 'mistral:7b', prompt: `slot-holder ${i}` },
+      });
+      holders.push(h.body.id);
+    }
+    for (let i = 0; i < 100 && stack.sims[0]!.counters.active < 4; i++) await sleep(20);
+    expect(stack.sims[0]!.counters.active).toBe(4);
+    const generations = () => stack.sims[0]!.counters.requests.byEndpoint['/api/generate'] ?? 0;
+    const seenBySim = generations();
+
     const res = await call(stack, 'POST', '/api/local/process', {
       token: provider,
       headers: { prefer: 'respond-async' },
       body: { modelName: 'mistral:7b', prompt: 'queued then cancelled', priority: 'batch' },
     });
-    // Race the worker: whichever wins, the job ends cancelled or it had already finished.
+    expect((await call(stack, 'GET', `/api/jobs/${res.body.id}`, { token: provider })).body.state).toBe(
+      'queued',
+    );
     const del = await call(stack, 'DELETE', `/api/jobs/${res.body.id}`, { token: provider });
-    expect([202, 409]).toContain(del.status);
-    if (del.status === 202) {
-      let view: any;
-      for (let i = 0; i < 50; i++) {
-        view = (await call(stack, 'GET', `/api/jobs/${res.body.id}`, { token: provider })).body;
-        if (view.state === 'cancelled') break;
-        await sleep(20);
-      }
-      expect(view.state).toBe('cancelled');
+    expect(del.status).toBe(202);
+    let view: any;
+    for (let i = 0; i < 50; i++) {
+      view = (await call(stack, 'GET', `/api/jobs/${res.body.id}`, { token: provider })).body;
+      if (view.state === 'cancelled') break;
+      await sleep(20);
     }
+    expect(view.state).toBe('cancelled');
+
+    // Free the slots; the cancelled job must not run once a slot opens.
+    for (const id of holders) await call(stack, 'DELETE', `/api/jobs/${id}`, { token: provider });
+    for (let i = 0; i < 100 && stack.sims[0]!.counters.active > 0; i++) await sleep(20);
+    await sleep(200);
+    expect(generations()).toBe(seenBySim);
   });
 
   it('stops generation when a synchronous client disconnects', async () => {

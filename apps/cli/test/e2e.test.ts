@@ -22,6 +22,17 @@ describe('a request through gateway, queue, worker and Ollama (sim)', () => {
   });
   afterAll(() => stack?.close());
 
+  /** Polls a job until it reaches `state` (or gives up) and returns its last view. */
+  async function jobUntil(id: string, state: string, tries = 100, everyMs = 20): Promise<any> {
+    let view: any;
+    for (let i = 0; i < tries; i++) {
+      view = (await call(stack, 'GET', `/api/jobs/${id}`, { token: provider })).body;
+      if (view.state === state) break;
+      await sleep(everyMs);
+    }
+    return view;
+  }
+
   it('answers synchronously with the model, instance, token counts and timings', async () => {
     stack.sims[0]!.script({
       model: 'mistral:7b',
@@ -72,12 +83,7 @@ describe('a request through gateway, queue, worker and Ollama (sim)', () => {
     expect(res.status).toBe(202);
     expect(res.body.state).toBe('queued');
     expect(res.headers.get('location')).toBe(`/api/jobs/${res.body.id}`);
-    let view: any;
-    for (let i = 0; i < 100; i++) {
-      view = (await call(stack, 'GET', res.headers.get('location')!, { token: provider })).body;
-      if (view.state === 'completed') break;
-      await sleep(50);
-    }
+    const view = await jobUntil(res.body.id, 'completed', 100, 50);
     expect(view.state).toBe('completed');
     expect(view.result.response.length).toBeGreaterThan(0);
     expect(view.result.instance).toBe('sim-0');
@@ -163,22 +169,12 @@ describe('a request through gateway, queue, worker and Ollama (sim)', () => {
       body: { modelName: 'mistral:7b', prompt: 'long-cancel please' },
     });
     expect(res.status).toBe(202);
-    for (let i = 0; i < 100; i++) {
-      if ((await call(stack, 'GET', `/api/jobs/${res.body.id}`, { token: provider })).body.state === 'active')
-        break;
-      await sleep(20);
-    }
+    await jobUntil(res.body.id, 'active');
     await sleep(100);
     const del = await call(stack, 'DELETE', `/api/jobs/${res.body.id}`, { token: provider });
     expect(del.status).toBe(202);
     expect(del.body.state).toBe('cancelling');
-    let view: any;
-    for (let i = 0; i < 100; i++) {
-      view = (await call(stack, 'GET', `/api/jobs/${res.body.id}`, { token: provider })).body;
-      if (view.state === 'cancelled') break;
-      await sleep(20);
-    }
-    expect(view.state).toBe('cancelled');
+    expect((await jobUntil(res.body.id, 'cancelled')).state).toBe('cancelled');
     for (let i = 0; i < 50 && stack.sims[0]!.counters.aborts === abortsBefore; i++) await sleep(20);
     expect(stack.sims[0]!.counters.aborts).toBe(abortsBefore + 1);
     expect((await call(stack, 'DELETE', `/api/jobs/${res.body.id}`, { token: provider })).status).toBe(409);
@@ -211,13 +207,7 @@ describe('a request through gateway, queue, worker and Ollama (sim)', () => {
     );
     const del = await call(stack, 'DELETE', `/api/jobs/${res.body.id}`, { token: provider });
     expect(del.status).toBe(202);
-    let view: any;
-    for (let i = 0; i < 50; i++) {
-      view = (await call(stack, 'GET', `/api/jobs/${res.body.id}`, { token: provider })).body;
-      if (view.state === 'cancelled') break;
-      await sleep(20);
-    }
-    expect(view.state).toBe('cancelled');
+    expect((await jobUntil(res.body.id, 'cancelled')).state).toBe('cancelled');
 
     // Free the slots; the cancelled job must not run once a slot opens.
     for (const id of holders) await call(stack, 'DELETE', `/api/jobs/${id}`, { token: provider });

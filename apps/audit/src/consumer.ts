@@ -2,8 +2,9 @@
  * Drains the `audit` queue into the hash-chained table. A BullMQ Worker takes many jobs at once
  * (concurrency = 2 × batch size); each job (one event, or a batch a producer sent together) hands
  * its events to a local batcher and waits for the transactions that store them to commit, so a
- * job completes only after all its events are stored. A consumer killed mid-batch leaves its jobs locked until the lock expires, then they
- * are redelivered (at-least-once) and the idempotent insert stores each event once.
+ * job completes only after all its events are stored. A consumer killed mid-batch leaves its jobs
+ * locked until the lock expires, then they are redelivered (at-least-once) and the idempotent
+ * insert stores each event once.
  */
 import { AUDIT_JOB, AUDIT_QUEUE_NAME, type AuditEvent, type AuditEventBatch } from '@ward/contracts';
 import { type AuditJobData, createRedis } from '@ward/queue';

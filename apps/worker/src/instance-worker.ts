@@ -17,6 +17,7 @@ import {
   AuditEmitter,
   auditDigest,
   clearHeartbeat,
+  coalesceWrites,
   createRedis,
   queueNameFor,
   type RedisKeys,
@@ -64,10 +65,11 @@ export class InstanceWorker {
   readonly #ollama: OllamaClient;
   readonly #log: Logger;
   readonly #workers = new Map<string, Worker<ProcessJobData, ProcessJobResult>>();
+  readonly #conns = new Map<string, Redis>();
   readonly #running = new Map<string, AbortController>();
   /** Cancellations heard before their job started here (job id → time heard). */
   readonly #cancelled = new Map<string, number>();
-  /** Plain commands (reply publishes, heartbeats), auto-pipelined. */
+  /** Plain commands (heartbeats, instance state), auto-pipelined. */
   #redis!: Redis;
   /** The audit queue's connection: BullMQ scripts are kept off the auto-pipelined one. */
   #auditRedis!: Redis;
@@ -136,7 +138,9 @@ export class InstanceWorker {
     await this.#audit.close().catch(() => {});
     await clearHeartbeat(this.#redis, this.#keys, this.id).catch(() => {});
     this.#sub.disconnect();
-    await Promise.all([this.#redis.quit().catch(() => {}), this.#auditRedis.quit().catch(() => {})]);
+    await Promise.all(
+      [this.#redis, this.#auditRedis, ...this.#conns.values()].map((c) => c.quit().catch(() => {})),
+    );
     await this.#ollama.close();
   }
 
@@ -179,13 +183,27 @@ export class InstanceWorker {
     }
   }
 
+  /**
+   * A model's queue connection: its BullMQ Worker's commands and the replies of its jobs. Writes
+   * are coalesced per turn of the event loop, so a job's reply and its move to finished (and
+   * those of other jobs that ended in the same turn) reach Redis in one write.
+   */
+  #conn(model: string): Redis {
+    let c = this.#conns.get(model);
+    if (!c) {
+      c = coalesceWrites(createRedis(this.#opts.redisUrl, 'worker'));
+      this.#conns.set(model, c);
+    }
+    return c;
+  }
+
   #makeWorker(model: string): Worker<ProcessJobData, ProcessJobResult> {
     const lockDuration = this.#opts.lockDurationMs ?? 10_000;
     const worker = new Worker<ProcessJobData, ProcessJobResult>(
       queueNameFor(model),
       (job) => this.#run(job),
       {
-        connection: createRedis(this.#opts.redisUrl, 'worker'),
+        connection: this.#conn(model),
         prefix: this.#keys.bull,
         concurrency: this.#opts.numParallel,
         lockDuration,
@@ -204,6 +222,8 @@ export class InstanceWorker {
     this.#running.set(jobId, ctrl);
     const t0 = performance.now();
     const d = job.data;
+    // Every message of a job goes over one connection, so chunks, answer and error stay in order.
+    const replies = this.#conn(d.model);
     const about = {
       actor: { sub: d.actor.sub, role: d.actor.role, method: d.actor.method },
       requestId: d.requestId,
@@ -223,7 +243,7 @@ export class InstanceWorker {
         sealer: this.#opts.sealer,
         keepAlive: this.#opts.keepAlive,
         signal: ctrl.signal,
-        publish: (channel, message) => void this.#redis.publish(channel, JSON.stringify(message)),
+        publish: (channel, message) => void replies.publish(channel, JSON.stringify(message)),
         onInstanceFailure: (err) => this.#markUnhealthy(err),
         onOutcome: (outcome) => {
           this.#observe(job.data.model, job.data.acceptedAt, outcome);
@@ -263,7 +283,7 @@ export class InstanceWorker {
         reason: failure.code,
       });
       if (job.data.replyTo) {
-        this.#redis
+        replies
           .publish(
             job.data.replyTo,
             JSON.stringify({ j: jobId, t: 'e', c: failure.code, m: failure.message }),

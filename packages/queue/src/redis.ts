@@ -48,3 +48,33 @@ export async function deleteByPrefix(redis: Redis, prefix: string): Promise<numb
   } while (cursor !== '0');
   return deleted;
 }
+
+/**
+ * Sends the commands `redis` issues in one turn of the event loop in one socket write: the first
+ * command of a turn corks the socket and the turn's immediates uncork it. ioredis's own
+ * auto-pipelining does the same with a pipeline object per turn, which costs more than the
+ * writes it saves on a connection carrying BullMQ's scripts (ioredis copies each defined script
+ * onto every pipeline).
+ */
+export function coalesceWrites(redis: Redis): Redis {
+  const send = redis.sendCommand.bind(redis);
+  let corked: { uncork(): void } | undefined;
+  const uncork = () => {
+    const socket = corked;
+    corked = undefined;
+    socket?.uncork();
+  };
+  redis.sendCommand = ((
+    command: Parameters<Redis['sendCommand']>[0],
+    stream?: Parameters<Redis['sendCommand']>[1],
+  ) => {
+    const socket = redis.stream;
+    if (!corked && !stream && redis.status === 'ready' && socket?.writable) {
+      socket.cork();
+      corked = socket;
+      setImmediate(uncork);
+    }
+    return send(command, stream);
+  }) as Redis['sendCommand'];
+  return redis;
+}

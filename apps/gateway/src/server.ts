@@ -3,7 +3,13 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { type GatewayConfig, hipaaSecretProblems, internalTokenFrom } from '@ward/config';
 import type { Database } from '@ward/db';
 import { redisKeys, type Sealer } from '@ward/queue';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { buildApp, type GatewayAppOptions } from './app.js';
 import { identitySettings } from './identity/settings.js';
 
@@ -26,6 +32,54 @@ export const LOG_REDACT = [
   '*.response',
   '*.system',
 ];
+
+/** What a log line says of a request: never its body, headers or query string. */
+function requestFields(request: FastifyRequest) {
+  const q = request.url.indexOf('?');
+  return {
+    method: request.method,
+    url: q === -1 ? request.url : request.url.slice(0, q),
+    route: request.routeOptions.url,
+  };
+}
+
+/**
+ * The gateway's request log: one line per request when it completes (method, path without its
+ * query string, route pattern, status, `response_time` in ms), since Fastify's own lines carry
+ * the raw URL and a client can put anything in a query string.
+ */
+class RequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const line = {
+      ...requestFields(request),
+      statusCode: reply.statusCode,
+      response_time: Math.round(reply.elapsedTime * 1000) / 1000,
+    };
+    if (error)
+      reply.log.error(
+        { ...line, err: { name: error.name, code: (error as { code?: unknown }).code } },
+        'request errored',
+      );
+    else reply.log.info(line, 'request completed');
+  }
+
+  override routeNotFound(request: FastifyRequest): void {
+    request.log.info(requestFields(request), 'route not found');
+  }
+
+  override writeHeadError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+    reply.log.warn(
+      { ...requestFields(request), err: { name: error.name } },
+      'could not write the response head',
+    );
+  }
+}
 
 /** Options of {@link createServer} beyond the env config. */
 export interface ServerOptions {
@@ -71,8 +125,7 @@ export async function createServer({
       : { logger: { level: config.LOG_LEVEL, redact: { paths: LOG_REDACT, censor: '[redacted]' } } }),
     bodyLimit: config.BODY_LIMIT,
     trustProxy: config.TRUST_PROXY,
-    // One line per request, written below: Fastify's own lines carry the raw URL with its query string.
-    disableRequestLogging: true,
+    logController: new RequestLog(),
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -90,21 +143,6 @@ export async function createServer({
   app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
-  });
-  // The path without its query string (which a client could fill with anything), the route
-  // pattern, status and time: never bodies, headers or query values.
-  app.addHook('onResponse', async (request, reply) => {
-    const q = request.url.indexOf('?');
-    request.log.info(
-      {
-        method: request.method,
-        url: q === -1 ? request.url : request.url.slice(0, q),
-        route: request.routeOptions.url,
-        statusCode: reply.statusCode,
-        response_time: Math.round(reply.elapsedTime * 1000) / 1000,
-      },
-      'request completed',
-    );
   });
   await buildApp(app, {
     redisUrl: config.REDIS_URL,

@@ -6,18 +6,17 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { mintToken } from '@ward/gateway';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import type { BareWorkerOptions } from './children/bare-worker.js';
 import { CpuMeter } from './cpu.js';
 import { httpTask, type LoadTask, runLoad } from './load.js';
-import { ChildGroup, scenarioCleanup } from './procs.js';
+import { benchWard, ChildGroup, scenarioCleanup } from './procs.js';
 import { localRedisPid, redisVersion } from './redis.js';
 import { int, markdownTable, ms, ratio, verdict } from './report.js';
 import { type LatencySummary, summarize } from './stats.js';
@@ -114,7 +113,6 @@ export async function runOverhead(
   const startedAt = new Date();
   const paths = opts.paths ?? OVERHEAD_PATHS;
   const prefix = `bench-${randomUUID()}`;
-  const jwtSecret = randomBytes(32).toString('base64url');
   const admin = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
   await admin.connect().catch((err: Error) => {
     throw new Error(`Redis is not reachable at ${opts.redisUrl}: ${err.message}`);
@@ -123,13 +121,7 @@ export async function runOverhead(
   const { teardown, cleanup } = scenarioCleanup({ admin, prefix, log, what: 'children' });
 
   try {
-    const common = {
-      REDIS_URL: opts.redisUrl,
-      REDIS_PREFIX: prefix,
-      JWT_SECRET: jwtSecret,
-      WARD_DATA_KEY: randomBytes(32).toString('base64'),
-      LOG_LEVEL: 'warn',
-    };
+    const { env: common, token } = benchWard(opts.redisUrl, prefix);
     const prof = (name: string) =>
       opts.cpuProfDir
         ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`]
@@ -183,14 +175,6 @@ export async function runOverhead(
       }),
     ]);
 
-    const token = mintToken({
-      sub: 'bench',
-      role: 'provider',
-      ttl: '1h',
-      issuer: 'ward',
-      audience: 'ward',
-      key: jwtSecret,
-    });
     const bare = await startBareProducer(opts.redisUrl, prefix);
     teardown.push(() => bare.close());
 

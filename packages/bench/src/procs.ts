@@ -1,6 +1,8 @@
 /** Starting, watching and stopping the processes a benchmark runs on. */
 import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { mintToken } from '@ward/gateway';
 import type { Redis } from 'ioredis';
 import type { ChildMessage } from './children/ipc.js';
 import { deleteByPrefix } from './redis.js';
@@ -137,4 +139,29 @@ export function scenarioCleanup(opts: {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   return { teardown, cleanup };
+}
+
+/**
+ * What a scenario's Ward processes share: the environment (Redis, the run's key prefix, fresh
+ * secrets, warnings-only logs) and a provider token for the load generator.
+ */
+export function benchWard(redisUrl: string, prefix: string): { env: Record<string, string>; token: string } {
+  const jwtSecret = randomBytes(32).toString('base64url');
+  return {
+    env: {
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
+      JWT_SECRET: jwtSecret,
+      WARD_DATA_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'warn',
+    },
+    token: mintToken({
+      sub: 'bench',
+      role: 'provider',
+      ttl: '1h',
+      issuer: 'ward',
+      audience: 'ward',
+      key: jwtSecret,
+    }),
+  };
 }

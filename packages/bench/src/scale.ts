@@ -6,17 +6,16 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
 import os from 'node:os';
 import { delimiter, join } from 'node:path';
-import { mintToken } from '@ward/gateway';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { idealGeneratedTokens, tokensInWindow } from './ideal.js';
-import { ChildGroup, type RunningChild, scenarioCleanup } from './procs.js';
+import { benchWard, ChildGroup, type RunningChild, scenarioCleanup } from './procs.js';
 import { int, markdownTable, ms, ratio, verdict } from './report.js';
 import { summarize } from './stats.js';
 
@@ -523,7 +522,6 @@ export async function runScale(opts: ScaleOptions): Promise<{ report: ScaleRepor
   const capacity = computeCapacity(opts);
   log(capacityText(opts, capacity).replaceAll('\n', '\n[scale] '));
   const prefix = `bench-${randomUUID()}`;
-  const jwtSecret = randomBytes(32).toString('base64url');
   const admin = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
   if (systems.includes('ward'))
     await admin.connect().catch((err: Error) => {
@@ -582,13 +580,7 @@ export async function runScale(opts: ScaleOptions): Promise<{ report: ScaleRepor
       if (system === 'ward') {
         const group = new ChildGroup();
         teardown.push(() => group.stopAll());
-        const common = {
-          REDIS_URL: opts.redisUrl,
-          REDIS_PREFIX: prefix,
-          JWT_SECRET: jwtSecret,
-          WARD_DATA_KEY: randomBytes(32).toString('base64'),
-          LOG_LEVEL: 'warn',
-        };
+        const { env: common, token } = benchWard(opts.redisUrl, prefix);
         log('starting Ward: gateway + one worker per sim');
         const [gateway] = await Promise.all([
           group.start('gateway', 'gateway', {
@@ -607,14 +599,6 @@ export async function runScale(opts: ScaleOptions): Promise<{ report: ScaleRepor
             }),
           ),
         ]);
-        const token = mintToken({
-          sub: 'bench',
-          role: 'provider',
-          ttl: '1h',
-          issuer: 'ward',
-          audience: 'ward',
-          key: jwtSecret,
-        });
         const pool = new Pool(gateway.url!, { connections: 2048, pipelining: 1 });
         const post = poster(
           pool,

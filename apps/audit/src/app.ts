@@ -6,6 +6,7 @@ import {
   type AuditSource,
   isRole,
   type Role,
+  routeNotFoundBody,
   validationProblem,
   wardErrorBody,
 } from '@ward/contracts';
@@ -86,13 +87,7 @@ export async function buildAuditApp(app: FastifyInstance, opts: AuditAppOptions)
   app.decorateRequest('auditActor', undefined as unknown as ForwardedActor);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      statusCode: 404,
-      code: 'WARD_NOT_FOUND',
-      error: 'Not Found',
-      message: `no route ${request.method} ${request.url.split('?')[0]}`,
-      requestId: request.id,
-    }),
+    reply.code(404).send(routeNotFoundBody(request.method, request.url, request.id)),
   );
 
   app.addHook('onRequest', async (request) => {

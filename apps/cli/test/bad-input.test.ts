@@ -100,8 +100,13 @@ describe('bad input on POST /api/local/process', () => {
     const job = await call(stack, 'GET', '/api/jobs/not-a-job', { token });
     expect(job.status).toBe(404);
     expect(job.body.code).toBe('WARD_JOB_NOT_FOUND');
-    const route = await call(stack, 'GET', '/api/nothing-here', { token });
+    const route = await call(stack, 'GET', '/api/nothing-here?mrn=CANARY-404', { token });
     expect(route.status).toBe(404);
-    expect(route.body.code).toBe('WARD_NOT_FOUND');
+    expect(route.body).toMatchObject({
+      code: 'WARD_NOT_FOUND',
+      error: 'Not Found',
+      message: 'no route GET /api/nothing-here',
+    });
+    expect(JSON.stringify(route.body)).not.toContain('CANARY');
   });
 });

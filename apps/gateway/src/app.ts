@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { validationProblem, wardErrorBody } from '@ward/contracts';
+import { routeNotFoundBody, validationProblem, wardErrorBody } from '@ward/contracts';
 import type { Database } from '@ward/db';
 import { WardMetrics } from '@ward/metrics';
 import type { RedisKeys, Sealer } from '@ward/queue';
@@ -63,13 +63,7 @@ export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): P
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      statusCode: 404,
-      code: 'WARD_NOT_FOUND',
-      error: 'Not Found',
-      message: `no route ${request.method} ${request.url.split('?')[0]}`,
-      requestId: request.id,
-    }),
+    reply.code(404).send(routeNotFoundBody(request.method, request.url, request.id)),
   );
   if (opts.docs) {
     await app.register(swagger, {

@@ -88,3 +88,12 @@ export function wardErrorBody(
     hidden,
   };
 }
+
+/** The body of a 404 for a route that does not exist (the path without its query string). */
+export function routeNotFoundBody(method: string, url: string, requestId: string): ErrorBody {
+  const path = url.split('?')[0];
+  return wardErrorBody(
+    { status: 404, code: 'WARD_NOT_FOUND', message: `no route ${method} ${path}` },
+    requestId,
+  ).body;
+}

@@ -134,7 +134,7 @@ describe('audit queue consumer (PostgreSQL + Redis)', () => {
 
     type Audited = FastifyInstance & {
       audit: { emit(e: object, r?: object): Promise<void>; failures: number };
-      redisQueue: Redis;
+      redis: Redis;
     };
 
     async function gateway(failClosed: boolean): Promise<Audited> {
@@ -212,8 +212,8 @@ describe('audit queue consumer (PostgreSQL + Redis)', () => {
       const closed = await gateway(true);
       const open = await gateway(false);
       try {
-        closed.redisQueue.disconnect();
-        open.redisQueue.disconnect();
+        closed.redis.disconnect();
+        open.redis.disconnect();
         const res = await closed.inject({ method: 'POST', url: '/process', payload: { prompt: CANARY } });
         expect(res.statusCode).toBe(503);
         expect(res.json()).toMatchObject({ code: 'WARD_AUDIT_UNAVAILABLE' });

@@ -69,10 +69,8 @@ export class InstanceWorker {
   readonly #running = new Map<string, AbortController>();
   /** Cancellations heard before their job started here (job id → time heard). */
   readonly #cancelled = new Map<string, number>();
-  /** Plain commands (heartbeats, instance state), auto-pipelined. */
+  /** Heartbeats and the audit queue (writes coalesced per turn of the event loop). */
   #redis!: Redis;
-  /** The audit queue's connection: BullMQ scripts are kept off the auto-pipelined one. */
-  #auditRedis!: Redis;
   #sub!: Redis;
   #audit!: AuditBuffer;
   #healthy = false;
@@ -96,16 +94,14 @@ export class InstanceWorker {
 
   /** Connects to Redis (failing fast when it is unreachable), then discovers models and starts pulling. */
   async start(): Promise<void> {
-    this.#redis = createRedis(this.#opts.redisUrl, 'worker', { enableAutoPipelining: true });
-    this.#auditRedis = createRedis(this.#opts.redisUrl, 'worker');
+    this.#redis = coalesceWrites(createRedis(this.#opts.redisUrl, 'worker'));
     this.#sub = createRedis(this.#opts.redisUrl, 'subscriber');
     this.#audit = new AuditBuffer(
-      new AuditEmitter({ connection: this.#auditRedis, prefix: this.#keys.bull }),
+      new AuditEmitter({ connection: this.#redis, prefix: this.#keys.bull }),
       this.#log,
     );
     await Promise.all([
       waitForRedis(this.#redis, this.#opts.redisUrl),
-      waitForRedis(this.#auditRedis, this.#opts.redisUrl),
       waitForRedis(this.#sub, this.#opts.redisUrl),
     ]);
     await this.#sub.subscribe(this.#keys.cancel);
@@ -138,9 +134,7 @@ export class InstanceWorker {
     await this.#audit.close().catch(() => {});
     await clearHeartbeat(this.#redis, this.#keys, this.id).catch(() => {});
     this.#sub.disconnect();
-    await Promise.all(
-      [this.#redis, this.#auditRedis, ...this.#conns.values()].map((c) => c.quit().catch(() => {})),
-    );
+    await Promise.all([this.#redis, ...this.#conns.values()].map((c) => c.quit().catch(() => {})));
     await this.#ollama.close();
   }
 

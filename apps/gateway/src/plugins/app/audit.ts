@@ -64,7 +64,7 @@ function sourceOf(request: FastifyRequest | undefined): AuditSource {
 export default fp(
   async (app: FastifyInstance, opts: AuditPluginOptions) => {
     const emitter = new AuditEmitter({
-      connection: app.redisQueue,
+      connection: app.redis,
       prefix: opts.keys.bull,
       ...(opts.queueName && { queueName: opts.queueName }),
       ...(opts.timeoutMs !== undefined && { timeoutMs: opts.timeoutMs }),
@@ -115,7 +115,7 @@ export default fp(
     // waits and the batch gathers for a few milliseconds, as the workers' do.
     let batch: Array<{ event: AuditEvent; resolve: () => void; reject: (err: unknown) => void }> = [];
     let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-    let inFlight = new Set<Promise<void>>();
+    const inFlight = new Set<Promise<void>>();
     const flush = () => {
       timer = undefined;
       const sending = batch;
@@ -177,7 +177,6 @@ export default fp(
       }
       flush();
       await Promise.all(inFlight);
-      inFlight = new Set();
       await emitter.close();
     });
   },

@@ -104,13 +104,8 @@ export class JobService {
   /** Set by the task routes so `GET /api/jobs/:id` can show a task job's checked result. */
   taskResolver: TaskResolver | undefined;
 
-  /**
-   * `redis` carries plain commands (auto-pipelined), `queueRedis` the BullMQ queues (see
-   * `FastifyInstance.redisQueue`), `sub` the reply channel subscription.
-   */
   constructor(
     private readonly redis: Redis,
-    private readonly queueRedis: Redis,
     private readonly sub: Redis,
     private readonly keys: RedisKeys,
     private readonly sealer: Sealer,
@@ -139,7 +134,7 @@ export class JobService {
     let q = this.#queues.get(model);
     if (!q) {
       q = new Queue<ProcessJobData, ProcessJobResult>(queueNameFor(model), {
-        connection: this.queueRedis,
+        connection: this.redis,
         prefix: this.keys.bull,
       });
       q.on('error', () => {});
@@ -409,7 +404,7 @@ const round = (n: number) => Math.round(n * 1000) / 1000;
 
 export default fp(
   async (app, opts: { keys: RedisKeys; sealer: Sealer; maxQueue: number; retentionSeconds: number }) => {
-    const service = new JobService(app.redis, app.redisQueue, app.redisSub, opts.keys, opts.sealer, opts);
+    const service = new JobService(app.redis, app.redisSub, opts.keys, opts.sealer, opts);
     await service.start();
     app.decorate('jobs', service);
     app.addHook('onClose', () => service.close());

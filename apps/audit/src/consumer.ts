@@ -144,8 +144,10 @@ export class AuditConsumer {
 
   /** Resolves once every event of the job is stored; a job holding an invalid event fails for good. */
   async #process(job: Job<AuditJobData>): Promise<void> {
-    const events: AuditEvent[] =
-      job.name === AUDIT_JOB.batch ? (job.data as AuditEventBatch).events : [job.data as AuditEvent];
+    const events: AuditEvent[] | undefined =
+      job.name === AUDIT_JOB.batch
+        ? (job.data as Partial<AuditEventBatch> | null)?.events
+        : [job.data as AuditEvent];
     if (!Array.isArray(events)) {
       this.stats.invalid++;
       throw new UnrecoverableError('an audit batch job must carry an events array');

@@ -126,6 +126,12 @@ describe('audit queue consumer (PostgreSQL + Redis)', () => {
     const [failed] = await emitter.queue.getFailed(0, 0);
     expect(failed?.failedReason).toMatch(/1 invalid audit event/);
     expect(failed?.failedReason).not.toContain('leaked content');
+    // A batch job whose data is not a batch is refused at once, not retried.
+    await emitter.queue.add(AUDIT_JOB.batch, null as never, { attempts: 5, backoff: 1 });
+    await until(async () => (await emitter.queue.getFailedCount()) === failedBefore + 2);
+    const [empty] = await emitter.queue.getFailed(0, 0);
+    expect(empty?.failedReason).toMatch(/must carry an events array/);
+    expect(empty?.attemptsMade).toBe(1);
   });
 
   describe('gateway audit plugin', () => {

@@ -43,6 +43,7 @@ export interface InstanceWorkerOptions {
   keepAlive: string;
   /** Serve only these models (default: all the instance has). */
   models?: string[] | undefined;
+  /** Longest silence accepted from Ollama while it streams (before and between chunks), in ms. */
   requestTimeoutMs: number;
   heartbeatIntervalMs: number;
   sealer: Sealer;
@@ -88,7 +89,12 @@ export class InstanceWorker {
     this.#opts = opts;
     this.id = opts.instanceId ?? new URL(opts.ollamaUrl).host;
     this.#keys = redisKeys(opts.redisPrefix);
-    this.#ollama = new OllamaClient({ baseUrl: opts.ollamaUrl });
+    // A streamed answer may pause this long between chunks (and before the first one).
+    this.#ollama = new OllamaClient({
+      baseUrl: opts.ollamaUrl,
+      headersTimeoutMs: opts.requestTimeoutMs,
+      bodyTimeoutMs: opts.requestTimeoutMs,
+    });
     this.#log = opts.logger.child({ instance: this.id });
   }
 

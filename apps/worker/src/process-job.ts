@@ -15,6 +15,8 @@ import { type GenerateRequest, type GenerateResponse, type OllamaClient, OllamaE
 import type { Sealer } from '@ward/queue';
 
 const NS_PER_MS = 1e6;
+/** A whole answer is awaited this long past the job's deadline; the deadline timer fires first and names the failure. */
+const DEADLINE_GRACE_MS = 5_000;
 
 /** A job failure with a stable code. `retryable` failures may run again on another instance. */
 export class JobFailure extends Error {
@@ -99,7 +101,12 @@ export async function processJob(
         throw new JobFailure(JOB_ERROR_CODES.upstream, 'Ollama ended the stream before it was done', true);
       final = { ...last, response: parts.join('') };
     } else {
-      final = await ctx.ollama.generate(request, { signal });
+      // Ollama sends the headers of a whole answer only when generation ends, so no silence limit
+      // applies: the job's deadline (the timer above) bounds the wait instead.
+      final = await ctx.ollama.generate(request, {
+        signal,
+        headersTimeoutMs: Math.max(1, data.deadline - startedAt) + DEADLINE_GRACE_MS,
+      });
     }
     const outcome: ProcessOutcome = {
       response: final.response,

@@ -134,6 +134,38 @@ describe('processJob', () => {
     expect(err500).toMatchObject({ code: 'WARD_UPSTREAM_UNAVAILABLE', retryable: true });
   });
 
+  it('waits for a whole answer until the deadline, not the silence limit, and bounds a streamed silence', async () => {
+    // A 500 ms silence limit (undici enforces it within about a second); the sim answers after 1.8 s.
+    const impatient = new OllamaClient({ baseUrl: sim.url, headersTimeoutMs: 500, bodyTimeoutMs: 500 });
+    failures.length = 0;
+    published.length = 0;
+    sim.script({ prompt: /pj-slow-whole/, reply: 'worth the wait', delayMs: 1800 });
+    await processJob('job-9', jobData('pj-slow-whole'), ctx(undefined, () => impatient));
+    const outcome = sealer.openJson<ProcessOutcome>((published[0]!.message as { p: string }).p);
+    expect(outcome.response).toBe('worth the wait');
+    expect(failures).toEqual([]);
+
+    // Streamed, the same silence is an instance that stopped answering.
+    sim.script({ prompt: /pj-slow-stream/, reply: 'too late', delayMs: 1800 });
+    const err = await processJob(
+      'job-10',
+      jobData('pj-slow-stream', { stream: true }),
+      ctx(undefined, () => impatient),
+    ).catch((e: JobFailure) => e);
+    expect(err).toMatchObject({ code: 'WARD_UPSTREAM_UNAVAILABLE', retryable: true });
+    expect(failures).toEqual(['WARD_OLLAMA_TIMEOUT']);
+
+    // A whole answer that outlasts the deadline is stopped by it.
+    sim.script({ prompt: /pj-past-deadline/, reply: 'never', delayMs: 1800 });
+    const late = await processJob(
+      'job-11',
+      jobData('pj-past-deadline', { deadline: Date.now() + 600 }),
+      ctx(undefined, () => impatient),
+    ).catch((e: JobFailure) => e);
+    expect(late).toMatchObject({ code: 'WARD_JOB_DEADLINE_EXCEEDED', retryable: false });
+    await impatient.close();
+  }, 15_000);
+
   it('does not replay a stream that already reached the client', async () => {
     sim.script({
       prompt: /pj-midstream/,

@@ -140,7 +140,11 @@ describe('processJob', () => {
     failures.length = 0;
     published.length = 0;
     sim.script({ prompt: /pj-slow-whole/, reply: 'worth the wait', delayMs: 1800 });
-    await processJob('job-9', jobData('pj-slow-whole'), ctx(undefined, () => impatient));
+    await processJob(
+      'job-9',
+      jobData('pj-slow-whole'),
+      ctx(undefined, () => impatient),
+    );
     const outcome = sealer.openJson<ProcessOutcome>((published[0]!.message as { p: string }).p);
     expect(outcome.response).toBe('worth the wait');
     expect(failures).toEqual([]);

@@ -81,4 +81,40 @@ describe('metrics', () => {
         .trim(),
     ).not.toBe('0');
   });
+
+  it('reports the jobs of each model queue by state as they stand when scraped', async () => {
+    const token = stack.token('provider');
+    stack.sims[0]!.script({ prompt: /metrics-backlog/, tokens: 20_000 });
+    // The worker runs 4 at once; the other 2 wait (every job has a priority, so BullMQ calls them prioritized).
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await call(stack, 'POST', '/api/local/process', {
+        token,
+        headers: { prefer: 'respond-async' },
+        body: { modelName: 'mistral:7b', prompt: `metrics-backlog ${i}` },
+      });
+      expect(res.status).toBe(202);
+      ids.push(res.body.id);
+    }
+    let text = '';
+    for (let i = 0; i < 50; i++) {
+      text = await stack.metrics.text();
+      if (sample(text, 'ward_queue_jobs', { model: 'mistral:7b', state: 'active' }) === 4) break;
+      await sleep(100);
+    }
+    expect(sample(text, 'ward_queue_jobs', { model: 'mistral:7b', state: 'active' })).toBe(4);
+    expect(sample(text, 'ward_queue_jobs', { model: 'mistral:7b', state: 'prioritized' })).toBe(2);
+    expect(sample(text, 'ward_queue_jobs', { model: 'mistral:7b', state: 'waiting' })).toBe(0);
+    for (const id of ids) await call(stack, 'DELETE', `/api/jobs/${id}`, { token });
+    for (let i = 0; i < 50; i++) {
+      text = await stack.metrics.text();
+      const queued = ['active', 'prioritized'].map((state) =>
+        sample(text, 'ward_queue_jobs', { model: 'mistral:7b', state }),
+      );
+      if (queued.every((n) => n === 0)) break;
+      await sleep(100);
+    }
+    expect(sample(text, 'ward_queue_jobs', { model: 'mistral:7b', state: 'active' })).toBe(0);
+    expect(sample(text, 'ward_queue_jobs', { model: 'mistral:7b', state: 'prioritized' })).toBe(0);
+  });
 });

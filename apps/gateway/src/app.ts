@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { routeNotFoundBody, validationProblem, wardErrorBody } from '@ward/contracts';
 import type { Database } from '@ward/db';
-import { WardMetrics } from '@ward/metrics';
+import { QUEUE_STATES, WardMetrics } from '@ward/metrics';
 import type { RedisKeys, Sealer } from '@ward/queue';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import audit from './plugins/app/audit.js';
@@ -92,6 +92,14 @@ export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): P
     maxQueue: opts.maxQueue,
     retentionSeconds: opts.retentionSeconds,
   });
+  metrics.reportQueues(async () =>
+    Promise.all(
+      (await app.instances.models()).map(async (model) => ({
+        model,
+        counts: await app.jobs.queue(model).getJobCounts(...QUEUE_STATES),
+      })),
+    ),
+  );
   await app.register(processRoutes, {
     localModelsEnabled: opts.localModelsEnabled,
     jobTimeoutSeconds: opts.jobTimeoutSeconds,

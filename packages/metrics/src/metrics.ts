@@ -6,6 +6,16 @@ const LATENCY = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 /** Generation times: 50 ms to 10 min. */
 const LONG = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
 
+/** The queue states `ward_queue_jobs` reports (BullMQ's names). */
+export const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'failed'] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+/** One model queue's job counts, read when Prometheus scrapes. */
+export interface QueueCounts {
+  model: string;
+  counts: Partial<Record<QueueState, number>>;
+}
+
 /**
  * Every metric Ward exposes, on one explicit registry. Labels carry routes, models, instances,
  * states and error codes only — never patient data or user identifiers.
@@ -25,6 +35,7 @@ export class WardMetrics {
   readonly modelLoads: Counter<'instance' | 'model'>;
   readonly auditEventsWritten: Counter;
   readonly auditLag: Gauge;
+  #queueCounts: (() => Promise<QueueCounts[]>) | undefined;
 
   constructor(opts: { registry?: Registry; defaults?: boolean; app?: string } = {}) {
     this.registry = opts.registry ?? new Registry();
@@ -54,11 +65,21 @@ export class WardMetrics {
       labelNames: ['code'],
       registers,
     });
+    const metrics = this;
     this.queueJobs = new Gauge({
       name: 'ward_queue_jobs',
-      help: 'Jobs in each model queue by state',
+      help: 'Jobs in each model queue by state (read from Redis at scrape time)',
       labelNames: ['model', 'state'],
       registers,
+      async collect() {
+        const read = metrics.#queueCounts;
+        if (!read) return;
+        this.reset();
+        // A scrape must not fail because Redis is away: the series vanish, which alerts can see.
+        const queues = await read().catch(() => []);
+        for (const { model, counts } of queues)
+          for (const state of QUEUE_STATES) this.set({ model, state }, counts[state] ?? 0);
+      },
     });
     this.jobWait = new Histogram({
       name: 'ward_job_wait_seconds',
@@ -122,6 +143,11 @@ export class WardMetrics {
       help: 'Age of the oldest event in the last audit batch written (event time to storage)',
       registers,
     });
+  }
+
+  /** Where `ward_queue_jobs` reads the model queues' counts at each scrape (the gateway sets it). */
+  reportQueues(read: () => Promise<QueueCounts[]>): void {
+    this.#queueCounts = read;
   }
 
   /** The exposition text. */

@@ -2,7 +2,7 @@
 // nginx/site/ files with the test's ports) in front of two `ward start --target gateway`
 // processes, a `--target worker` process and the Ollama sim; then in front of gateways that fail
 // on purpose, to pin which requests nginx may send to another gateway.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   chmodSync,
@@ -24,81 +24,24 @@ import {
   type Server,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '@ward/db/testing';
 import { mintToken } from '@ward/gateway';
 import { type SimHandle, startSim } from '@ward/ollama-sim';
-import { createRedis, deleteByPrefix } from '@ward/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type Proc, removeTestState, startProc, stopProc, which } from './helpers/procs.js';
 import { CLI, REDIS_URL, sleep } from './helpers/stack.js';
 
 const run = promisify(execFile);
-const NGINX_DIR = fileURLToPath(new URL('../../../nginx/', import.meta.url));
-
-function which(bin: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
-  return dirs.map((d) => join(d, bin)).find((p) => existsSync(p));
-}
 const NGINX = which('nginx');
 if (!NGINX && !process.env.CI)
   console.warn('nginx.test: nginx is not installed, skipping (apt-get install -y nginx-light)');
 // CI must not skip: a missing nginx fails there (the first test says so).
 const describeNginx = NGINX || process.env.CI ? describe : describe.skip;
-
-async function freePort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-/** A child process whose output is kept line by line. */
-interface Proc {
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-}
-
-function startProc(
-  cmd: string,
-  args: string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv; stdout?: number },
-): Proc {
-  const child = spawn(cmd, args, {
-    cwd: opts.cwd,
-    env: opts.env,
-    stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const collect = (stream: Readable | null) => {
-    let rest = '';
-    stream?.on('data', (d: Buffer) => {
-      const parts = (rest + d.toString('utf8')).split('\n');
-      rest = parts.pop()!;
-      lines.push(...parts.filter(Boolean));
-    });
-  };
-  collect(child.stdout);
-  collect(child.stderr);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, lines, exited };
-}
-
-async function stopProc(p: Proc | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill(signal);
-  const done = await Promise.race([p.exited.then(() => true), sleep(5000).then(() => false)]);
-  if (!done) {
-    p.child.kill('SIGKILL');
-    await p.exited;
-  }
-}
+const NGINX_DIR = fileURLToPath(new URL('../../../nginx/', import.meta.url));
 
 /**
  * nginx running Ward's configuration as the container does: the configuration in one directory
@@ -365,12 +308,7 @@ describeNginx('nginx in front of two gateways', () => {
   afterAll(async () => {
     await nginx.close();
     await Promise.all([...gateways.map((g) => stopProc(g.proc, 'SIGKILL')), stopProc(worker, 'SIGKILL')]);
-    await sim?.close();
-    const redis = createRedis(REDIS_URL, 'worker');
-    await deleteByPrefix(redis, prefix);
-    redis.disconnect();
-    await tdb?.dispose();
-    if (cwd) rmSync(cwd, { recursive: true, force: true });
+    await removeTestState({ sim, prefix, tdb, dir: cwd });
   });
 
   const upstreamOf = async (requestId: string) =>

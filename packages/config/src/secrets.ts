@@ -58,7 +58,9 @@ export function keyringFrom(cfg: {
 }
 
 /**
- * What HIPAA mode demands of secrets: a data key, and a strong JWT secret or a public key.
+ * What HIPAA mode demands of secrets: a data key; the key of the token algorithm in use
+ * (`JWT_ALGORITHM`, else RS256 with a public key and HS256 without); and a strong `JWT_SECRET`
+ * whenever one is set, since whatever uses it can mint tokens.
  * Returns the problems found (empty when all is well).
  */
 export function hipaaSecretProblems(
@@ -67,6 +69,7 @@ export function hipaaSecretProblems(
     WARD_DATA_KEY?: string | undefined;
     JWT_SECRET?: string | undefined;
     JWT_PUBLIC_KEY?: string | undefined;
+    JWT_ALGORITHM?: string | undefined;
   },
   opts: { verifiesTokens: boolean },
 ): string[] {
@@ -75,9 +78,14 @@ export function hipaaSecretProblems(
   if (!cfg.WARD_DATA_KEY)
     problems.push('WARD_DATA_KEY is required when HIPAA_MODE=true (32 random bytes, base64)');
   if (opts.verifiesTokens) {
+    const algorithm = cfg.JWT_ALGORITHM ?? (cfg.JWT_PUBLIC_KEY ? 'RS256' : 'HS256');
     if (!cfg.JWT_SECRET && !cfg.JWT_PUBLIC_KEY)
       problems.push('JWT_SECRET or JWT_PUBLIC_KEY is required when HIPAA_MODE=true');
-    else if (cfg.JWT_SECRET && !cfg.JWT_PUBLIC_KEY && !isStrongSecret(cfg.JWT_SECRET))
+    else if (algorithm === 'HS256' && !cfg.JWT_SECRET)
+      problems.push('JWT_SECRET is required when HIPAA_MODE=true and JWT_ALGORITHM=HS256');
+    else if (algorithm !== 'HS256' && !cfg.JWT_PUBLIC_KEY)
+      problems.push(`JWT_PUBLIC_KEY is required when HIPAA_MODE=true and JWT_ALGORITHM=${algorithm}`);
+    if (cfg.JWT_SECRET && !isStrongSecret(cfg.JWT_SECRET))
       problems.push(
         'JWT_SECRET is too weak for HIPAA_MODE=true: use at least 32 random characters (openssl rand -base64 48)',
       );

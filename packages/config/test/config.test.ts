@@ -112,4 +112,43 @@ describe('secrets', () => {
       [],
     );
   });
+
+  it('judges the key of the algorithm in use: a public key does not excuse a weak HS256 secret', () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----';
+    const hs256WithPem = hipaaSecretProblems(
+      {
+        HIPAA_MODE: true,
+        WARD_DATA_KEY: key,
+        JWT_SECRET: 'changeme',
+        JWT_PUBLIC_KEY: pem,
+        JWT_ALGORITHM: 'HS256',
+      },
+      { verifiesTokens: true },
+    );
+    expect(hs256WithPem.join()).toMatch(/JWT_SECRET is too weak/);
+    expect(
+      hipaaSecretProblems(
+        { HIPAA_MODE: true, WARD_DATA_KEY: key, JWT_PUBLIC_KEY: pem, JWT_ALGORITHM: 'HS256' },
+        { verifiesTokens: true },
+      ).join(),
+    ).toMatch(/JWT_SECRET is required when HIPAA_MODE=true and JWT_ALGORITHM=HS256/);
+    expect(
+      hipaaSecretProblems(
+        {
+          HIPAA_MODE: true,
+          WARD_DATA_KEY: key,
+          JWT_SECRET: 'q8VJ2mXr0Lk9sT4wZp7Ny1Bc6Hd3Fg5E',
+          JWT_ALGORITHM: 'ES256',
+        },
+        { verifiesTokens: true },
+      ).join(),
+    ).toMatch(/JWT_PUBLIC_KEY is required when HIPAA_MODE=true and JWT_ALGORITHM=ES256/);
+    // RS256 by its public key alone is fine.
+    expect(
+      hipaaSecretProblems(
+        { HIPAA_MODE: true, WARD_DATA_KEY: key, JWT_PUBLIC_KEY: pem },
+        { verifiesTokens: true },
+      ),
+    ).toEqual([]);
+  });
 });

@@ -132,8 +132,8 @@ async function main(argv: string[]): Promise<number> {
       return results.every((r) => r.status === 200) ? 0 : 1;
     }
     case 'env': {
-      const { workerEnv } = await import('@ward/config');
-      for (const [name, spec] of Object.entries({ ...gatewayEnv, ...workerEnv })) {
+      const { auditEnv, workerEnv } = await import('@ward/config');
+      for (const [name, spec] of Object.entries({ ...gatewayEnv, ...workerEnv, ...auditEnv })) {
         const def =
           spec.default === undefined
             ? ''

@@ -124,12 +124,10 @@ export async function start(target: Target, env: NodeJS.ProcessEnv = process.env
 
   // One registry per process, on an internal port that nginx never exposes.
   const metrics = new WardMetrics({ app: target === 'all' ? 'ward' : target });
-  const metricsPort = Number(
-    env.METRICS_PORT ?? (target === 'worker' ? 9102 : target === 'audit' ? 9103 : 9101),
-  );
+  const metricsPort = common.METRICS_PORT ?? (target === 'worker' ? 9102 : target === 'audit' ? 9103 : 9101);
   if (metricsPort > 0) {
     // Metrics are not worth refusing clinical work over: a taken port is logged, not fatal.
-    await serveMetrics(metrics, metricsPort, env.METRICS_HOST ?? '0.0.0.0').then(
+    await serveMetrics(metrics, metricsPort, common.METRICS_HOST).then(
       (server) => {
         running.push({ name: 'metrics', close: () => new Promise((r) => server.close(() => r())) });
         log.info({ port: metricsPort }, 'metrics served at /metrics');

@@ -1,25 +1,19 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { auditEnv, gatewayEnv, workerEnv } from '@ward/config';
 import { openTestDatabase, TEST_DATABASE_URL } from '@ward/db/testing';
 import { startSim } from '@ward/ollama-sim';
 import { createRedis } from '@ward/queue';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from './helpers/procs.js';
 import { CLI, REDIS_URL, sleep } from './helpers/stack.js';
 
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Runs `ward …` in a scratch directory and returns its exit code and output. */
 async function ward(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
@@ -72,10 +66,16 @@ describe('ward start fails fast, naming the missing piece', () => {
   });
 
   it('when a variable is malformed', async () => {
-    const res = await ward(['start'], { ...secrets(), PORT: 'eighty', OLLAMA_NUM_PARALLEL: '-1' });
+    const res = await ward(['start'], {
+      ...secrets(),
+      PORT: 'eighty',
+      OLLAMA_NUM_PARALLEL: '-1',
+      METRICS_PORT: 'abc',
+    });
     expect(res.code).not.toBe(0);
     expect(res.out).toContain('PORT must be a whole number');
     expect(res.out).toContain('OLLAMA_NUM_PARALLEL must be at least 1');
+    expect(res.out).toContain('METRICS_PORT must be a whole number');
   });
 
   it('rejects an unknown target and an unknown role', async () => {
@@ -85,6 +85,25 @@ describe('ward start fails fast, naming the missing piece', () => {
     expect((await ward(['token', '--sub', 'a', '--role', 'root'], secrets())).out).toContain(
       '--role must be one of',
     );
+  });
+});
+
+describe('ward env and the README', () => {
+  it('lists every variable of every schema, and the README table documents exactly those', async () => {
+    const schemas = { ...gatewayEnv, ...workerEnv, ...auditEnv };
+    const listed = (await ward(['env'], {})).out
+      .split('\n')
+      .map((line) => line.split(' ')[0])
+      .filter(Boolean);
+    expect(listed.sort()).toEqual(Object.keys(schemas).sort());
+    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+    const documented = new Set(
+      readme
+        .split('\n')
+        .filter((line) => /^\| `[A-Z_]+`/.test(line))
+        .flatMap((line) => [...line.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!)),
+    );
+    expect([...documented].sort()).toEqual(Object.keys(schemas).sort());
   });
 });
 

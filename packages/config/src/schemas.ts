@@ -45,6 +45,14 @@ export const commonEnv = {
     description: 'Log level',
     default: 'info',
   }),
+  METRICS_PORT: env.int({
+    description:
+      'Internal port of GET /metrics (unset: 9101 gateway or all-in-one, 9102 worker, 9103 audit; 0 turns it off)',
+    optional: true,
+    min: 0,
+    max: 65535,
+  }),
+  METRICS_HOST: env.string({ description: 'Address the metrics port listens on', default: '0.0.0.0' }),
 };
 
 /** Variables of `apps/gateway`. */
@@ -158,6 +166,11 @@ export const gatewayEnv = {
     default: ['admin=600', 'provider=600', 'staff=300', 'auditor=300', 'anonymous=60'],
   }),
   RATE_LIMIT_ENABLED: env.bool({ description: 'Enforce per-user rate limits (429)', default: true }),
+  WARD_TASK_MODELS: env.string({
+    description:
+      'Model per clinical task, task=model pairs comma separated (default: each task names its own)',
+    optional: true,
+  }),
   DOCS_ENABLED: env.bool({ description: 'Serve the OpenAPI document and UI at /docs', default: true }),
   TRUST_PROXY: env.bool({
     description: 'Trust X-Forwarded-* from a reverse proxy such as nginx',

@@ -37,3 +37,35 @@ describe('backpressure', () => {
     expect(stack.sims[0]!.counters.rejected503).toBe(0);
   });
 });
+
+describe('an Ollama whose own queue is full (shared with other clients)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // The worker runs 3 at once, but the sim takes 1 and queues 1: the third is refused with 503.
+    stack = await startStack({
+      sims: [{ models: ['mistral:7b'], numParallel: 1, maxQueue: 1, genTokensPerSec: 20, defaultTokens: 40 }],
+      numParallel: 3,
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('retries the refused job with backoff, then answers 503 with Retry-After, and keeps the instance in service', async () => {
+    const token = stack.token('provider');
+    const results = await Promise.all(
+      Array.from({ length: 3 }, (_, i) =>
+        call(stack, 'POST', '/api/local/process', {
+          token,
+          body: { modelName: 'mistral:7b', prompt: `shared ${i}`, timeoutSeconds: 20 },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 503]);
+    const busy = results.find((r) => r.status === 503)!;
+    expect(busy.body.code).toBe('WARD_UPSTREAM_BUSY');
+    expect(Number(busy.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // Three attempts, each refused by the sim.
+    expect(stack.sims[0]!.counters.rejected503).toBe(3);
+    const status = await call(stack, 'GET', '/api/local/status', { token });
+    expect(status.body.instances[0]).toMatchObject({ healthy: true });
+  });
+});

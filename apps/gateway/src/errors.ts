@@ -48,6 +48,7 @@ export function statusForJobError(code: string): number {
     case 'WARD_UPSTREAM_BAD_REQUEST':
       return 422;
     case 'WARD_UPSTREAM_UNAVAILABLE':
+    case 'WARD_UPSTREAM_BUSY':
       return 503;
     default:
       return 502;

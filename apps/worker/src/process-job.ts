@@ -158,6 +158,10 @@ function toFailure(err: unknown, ctx: JobContext, deadlinePassed: boolean): JobF
           `Ollama refused the request (${err.status ?? 400})`,
           false,
         );
+      case 'WARD_OLLAMA_BUSY':
+        // Its own queue is full (other clients share it): the instance is not failing, and
+        // another one, or this one a moment later, may have room.
+        return new JobFailure(JOB_ERROR_CODES.busy, `instance ${ctx.instanceId} is busy`, true);
       case 'WARD_OLLAMA_UNREACHABLE':
       case 'WARD_OLLAMA_TIMEOUT':
       case 'WARD_OLLAMA_SERVER_ERROR':

@@ -170,6 +170,18 @@ describe('processJob', () => {
     await impatient.close();
   }, 15_000);
 
+  it('hands a job refused as busy back without reporting the instance as failed', async () => {
+    failures.length = 0;
+    sim.script({
+      prompt: /pj-busy/,
+      error: { status: 503, message: 'server busy, please try again.  maximum pending requests exceeded' },
+      once: true,
+    });
+    const err = await processJob('job-12', jobData('pj-busy'), ctx()).catch((e: JobFailure) => e);
+    expect(err).toMatchObject({ code: 'WARD_UPSTREAM_BUSY', retryable: true });
+    expect(failures).toEqual([]);
+  });
+
   it('does not replay a stream that already reached the client', async () => {
     sim.script({
       prompt: /pj-midstream/,

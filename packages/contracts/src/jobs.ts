@@ -91,6 +91,7 @@ export const JOB_ERROR_CODES = {
   modelNotFound: 'WARD_MODEL_NOT_FOUND',
   badRequest: 'WARD_UPSTREAM_BAD_REQUEST',
   unavailable: 'WARD_UPSTREAM_UNAVAILABLE',
+  busy: 'WARD_UPSTREAM_BUSY',
   upstream: 'WARD_UPSTREAM_ERROR',
   internal: 'WARD_INTERNAL',
 } as const;

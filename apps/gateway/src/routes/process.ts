@@ -110,9 +110,17 @@ const processRoutes: FastifyPluginAsyncTypebox<{
   );
 };
 
+/** Seconds a client is asked to wait after a 503 from the instances (busy, or failing everywhere). */
+const UPSTREAM_RETRY_AFTER_S = 5;
+
 export function asHttpError(err: unknown): unknown {
   if (!(err instanceof JobError)) return err;
-  return Object.assign(new Error(err.message), { statusCode: statusForJobError(err.code), code: err.code });
+  const statusCode = statusForJobError(err.code);
+  return Object.assign(new Error(err.message), {
+    statusCode,
+    code: err.code,
+    ...(statusCode === 503 && { retryAfter: UPSTREAM_RETRY_AFTER_S }),
+  });
 }
 
 function streamOf(

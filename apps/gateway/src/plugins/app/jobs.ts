@@ -174,7 +174,8 @@ export class JobService {
           jobId: id,
           priority: PRIORITY_VALUE[input.priority],
           attempts: 3,
-          backoff: { type: 'fixed', delay: 200 },
+          // A job handed back (instance failing or busy) runs again after 250 ms, then 500 ms.
+          backoff: { type: 'exponential', delay: 250 },
           // Waited-for jobs are answered over the reply channel; only async results are kept.
           removeOnComplete:
             input.mode === 'async' ? { age: this.opts.retentionSeconds, count: 10_000 } : true,

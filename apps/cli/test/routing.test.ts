@@ -131,3 +131,50 @@ describe('instance failure and recovery', () => {
     expect(back).toBe(true);
   }, 40_000);
 });
+
+describe('a model deleted from an instance', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      sims: [
+        { models: ['mistral:7b', 'llama3.2:3b'], numParallel: 2, genTokensPerSec: 1000, defaultTokens: 10 },
+        { models: ['mistral:7b'], numParallel: 2, genTokensPerSec: 1000, defaultTokens: 10 },
+      ],
+      numParallel: 2,
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('stops being advertised and routed once a request finds it gone', async () => {
+    const token = stack.token('provider', 'deleted-model-user');
+    const ask = (modelName: string) =>
+      call(stack, 'POST', '/api/local/process', {
+        token,
+        body: { modelName, prompt: 'hello', timeoutSeconds: 10 },
+      });
+    expect((await ask('llama3.2:3b')).status).toBe(200);
+
+    const deleted = await fetch(`${stack.sims[0]!.url}/api/delete`, {
+      method: 'DELETE',
+      body: JSON.stringify({ model: 'llama3.2:3b' }),
+    });
+    expect(deleted.status).toBe(200);
+    // The instance still advertised it: Ollama's 404 comes back as such, and the worker looks again.
+    const stale = await ask('llama3.2:3b');
+    expect(stale.status).toBe(404);
+    expect(stale.body.code).toBe('WARD_MODEL_NOT_FOUND');
+
+    let gone = false;
+    for (let i = 0; i < 40 && !gone; i++) {
+      await sleep(50);
+      const status = await call(stack, 'GET', '/api/local/status', { token });
+      gone = !status.body.instances.find((x: any) => x.id === 'sim-0').models.includes('llama3.2:3b');
+    }
+    expect(gone).toBe(true);
+    // Now the gateway knows no instance has it, and says so without queueing; the rest still works.
+    const refused = await ask('llama3.2:3b');
+    expect(refused.status).toBe(404);
+    expect(refused.body.field).toBe('modelName');
+    expect((await ask('mistral:7b')).status).toBe(200);
+  });
+});

@@ -83,6 +83,7 @@ export class InstanceWorker {
   #timers: NodeJS.Timeout[] = [];
   #probe: NodeJS.Timeout | undefined;
   #closing = false;
+  #discovering: Promise<void> | undefined;
   readonly #startedAt = Date.now();
 
   constructor(opts: InstanceWorkerOptions) {
@@ -156,7 +157,15 @@ export class InstanceWorker {
     }
   }
 
-  async #discover(): Promise<void> {
+  /** Reads the instance's models and serves exactly those wanted (one round at a time). */
+  #discover(): Promise<void> {
+    this.#discovering ??= this.#discoverOnce().finally(() => {
+      this.#discovering = undefined;
+    });
+    return this.#discovering;
+  }
+
+  async #discoverOnce(): Promise<void> {
     if (this.#closing) return;
     try {
       const [tags, version] = await Promise.all([this.#ollama.tags(), this.#ollama.version()]);
@@ -165,6 +174,8 @@ export class InstanceWorker {
       const wanted = this.#opts.models
         ? this.#installed.filter((m) => this.#opts.models!.includes(m))
         : this.#installed;
+      for (const [model, worker] of this.#workers)
+        if (!wanted.includes(model)) this.#dropModel(model, worker);
       for (const model of wanted) {
         if (this.#workers.has(model)) continue;
         const show = await this.#ollama.show(model).catch(() => undefined);
@@ -181,6 +192,23 @@ export class InstanceWorker {
     } catch (err) {
       this.#markUnhealthy(err as Error);
     }
+  }
+
+  /**
+   * Stops serving a model the instance no longer has (deleted, or no longer configured), so
+   * gateways stop routing it here. Jobs of it already running end as Ollama answers them.
+   */
+  #dropModel(model: string, worker: Worker<ProcessJobData, ProcessJobResult>): void {
+    this.#workers.delete(model);
+    this.#vision.delete(model);
+    const conn = this.#conns.get(model);
+    this.#conns.delete(model);
+    this.#log.warn({ model }, 'model no longer on the instance; stopped serving it');
+    void this.#beat();
+    void worker
+      .close()
+      .catch(() => {})
+      .then(() => conn?.quit().catch(() => {}));
   }
 
   /**
@@ -274,6 +302,8 @@ export class InstanceWorker {
         { jobId, model: job.data.model, code: failure.code, final, ms: Math.round(performance.now() - t0) },
         'job failed',
       );
+      // The instance lost a model it advertised: look again now rather than at the next round.
+      if (failure.code === JOB_ERROR_CODES.modelNotFound) void this.#discover();
       if (!final) throw new Error(failure.toReason());
       const cancelled = failure.code === JOB_ERROR_CODES.cancelled;
       this.#audit.push({

@@ -484,8 +484,9 @@ describeNginx('nginx in front of two gateways', () => {
     expect(firstAt - started).toBeLessThan(doneAt - started - 500);
   });
 
-  it('loses no request while a gateway shuts down (SIGTERM) under a steady trickle', async () => {
+  it('loses no request while a gateway shuts down (SIGTERM) under a steady trickle of reads and POSTs', async () => {
     const [leaving, staying] = gateways as [(typeof gateways)[0], (typeof gateways)[0]];
+    sim!.script({ prompt: /^trickle/, tokens: 2 });
     const results: Array<Promise<{ id: string; status: number; at: number }>> = [];
     const started = Date.now();
     let stoppedAt = 0;
@@ -495,8 +496,18 @@ describeNginx('nginx in front of two gateways', () => {
         leaving.proc.child.kill('SIGTERM');
       }
       const id = `trickle-${i}-${randomUUID()}`;
+      // Every other request is a POST, which nginx never resends to another gateway.
+      const request =
+        i % 2
+          ? https(nginx, '/api/local/process', {
+              method: 'POST',
+              token,
+              headers: { 'x-request-id': id },
+              body: { modelName: 'mistral:7b', prompt: `trickle ${i}` },
+            })
+          : https(nginx, '/api/local/status', { token, headers: { 'x-request-id': id } });
       results.push(
-        https(nginx, '/api/local/status', { token, headers: { 'x-request-id': id } }).then(
+        request.then(
           (r) => ({ id, status: r.status, at: Date.now() }),
           (err: Error) => ({ id, status: -1, at: Date.now(), err: err.message }),
         ),

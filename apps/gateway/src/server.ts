@@ -133,7 +133,9 @@ export async function createServer({
     },
     connectionTimeout: 0,
     keepAliveTimeout: 72_000,
-    return503OnClosing: true,
+    // Shutting down, a request already on an open connection is served, not refused: nginx never
+    // resends a POST, so a 503 here would lose it (see the preClose hook below).
+    return503OnClosing: false,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
     },
@@ -141,8 +143,20 @@ export async function createServer({
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   // JSON only: a text/plain body gets 415, not a confusing schema error.
   app.removeContentTypeParser('text/plain');
+  // Graceful shutdown behind nginx: Fastify stops accepting connections and closes the idle ones
+  // (nginx retries those requests elsewhere, POSTs included, since none reached us). Requests
+  // already on a connection are answered with `Connection: close`, and connections that go idle
+  // later are closed as they do, so shutdown waits for in-flight work and nothing more.
+  let closing = false;
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+    sweep.unref();
+    app.server.once('close', () => clearInterval(sweep));
   });
   await buildApp(app, {
     redisUrl: config.REDIS_URL,

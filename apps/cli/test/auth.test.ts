@@ -137,10 +137,18 @@ describe('authentication and roles', () => {
       ['garbage', () => 'not.a.token'],
     ];
     for (const [name, make] of cases) {
-      it(name, async () => {
-        const res = await call(stack, 'GET', path, { token: make() });
-        expect(res.status).toBe(401);
-        expect(res.body.code).toBe('WARD_UNAUTHORIZED');
+      it(`${name}, on every protected route`, async () => {
+        const token = make();
+        const routes = stack.app.routeTable.filter((r) => r.roles !== 'public');
+        for (const route of routes) {
+          const res = await call(stack, route.method, pathOf(route.url), {
+            token,
+            body: bodyFor(route.method),
+          });
+          expect(res.status, `${route.method} ${route.url} with ${name}`).toBe(401);
+          expect(res.body.code).toBe('WARD_UNAUTHORIZED');
+        }
+        expect(routes.length).toBeGreaterThan(20);
       });
     }
     it('a non-Bearer scheme', async () => {

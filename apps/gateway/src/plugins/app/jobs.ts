@@ -77,6 +77,8 @@ export type TaskResolver = (
   outcome: ProcessOutcome,
 ) => Promise<unknown>;
 
+/** Every error code a worker writes into a failed job. */
+const WARD_JOB_CODES: ReadonlySet<string> = new Set(Object.values(JOB_ERROR_CODES));
 const ACCEPT_FAIL = (err: unknown): never => {
   if (
     err instanceof Error &&
@@ -317,7 +319,11 @@ export class JobService {
     }
     if (state === 'failed') {
       const [code, ...rest] = (job.failedReason ?? '').split(': ');
-      const error = { code: code || JOB_ERROR_CODES.internal, message: rest.join(': ') || 'the job failed' };
+      // Workers write `CODE: message`; anything else is BullMQ's own (a job that stalled too often).
+      const ours = code !== undefined && WARD_JOB_CODES.has(code);
+      const error = ours
+        ? { code, message: rest.join(': ') || 'the job failed' }
+        : { code: JOB_ERROR_CODES.internal, message: 'the job was lost by the workers running it' };
       return { ...base, state: error.code === JOB_ERROR_CODES.cancelled ? 'cancelled' : 'failed', error };
     }
     return { ...base, state: state === 'active' ? 'active' : 'queued' };

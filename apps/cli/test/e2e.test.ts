@@ -33,6 +33,35 @@ describe('a request through gateway, queue, worker and Ollama (sim)', () => {
     return view;
   }
 
+  /** Sends a sync request with a one-second deadline and expects 504 soon after it. */
+  async function expectDeadline504(prompt: string): Promise<void> {
+    const t0 = Date.now();
+    const res = await call(stack, 'POST', '/api/local/process', {
+      token: provider,
+      body: { modelName: 'mistral:7b', prompt, timeoutSeconds: 1 },
+    });
+    expect(res.status).toBe(504);
+    expect(res.body.code).toBe('WARD_JOB_DEADLINE_EXCEEDED');
+    expect(Date.now() - t0).toBeLessThan(4000);
+  }
+
+  /** Fills the worker's four slots with long async jobs, so the next job has to wait in the queue. */
+  async function fillSlots(tag: string): Promise<string[]> {
+    stack.sims[0]!.script({ prompt: new RegExp(tag), tokens: 20_000 });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await call(stack, 'POST', '/api/local/process', {
+        token: provider,
+        headers: { prefer: 'respond-async' },
+        body: { modelName: 'mistral:7b', prompt: `${tag} ${i}` },
+      });
+      ids.push(res.body.id);
+    }
+    for (let i = 0; i < 100 && stack.sims[0]!.counters.active < 4; i++) await sleep(20);
+    expect(stack.sims[0]!.counters.active).toBe(4);
+    return ids;
+  }
+
   it('answers synchronously with the model, instance, token counts and timings', async () => {
     stack.sims[0]!.script({
       model: 'mistral:7b',
@@ -181,19 +210,7 @@ describe('a request through gateway, queue, worker and Ollama (sim)', () => {
   });
 
   it('cancels a queued job before it reaches Ollama', async () => {
-    // Fill the worker's four slots so the next job has to wait in the queue.
-    stack.sims[0]!.script({ prompt: /slot-holder/, tokens: 4000 });
-    const holders: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const h = await call(stack, 'POST', '/api/local/process', {
-        token: provider,
-        headers: { prefer: 'respond-async' },
-        body: { modelName: 'mistral:7b', prompt: `slot-holder ${i}` },
-      });
-      holders.push(h.body.id);
-    }
-    for (let i = 0; i < 100 && stack.sims[0]!.counters.active < 4; i++) await sleep(20);
-    expect(stack.sims[0]!.counters.active).toBe(4);
+    const holders = await fillSlots('slot-holder');
     const generations = () => stack.sims[0]!.counters.requests.byEndpoint['/api/generate'] ?? 0;
     const seenBySim = generations();
 
@@ -234,14 +251,26 @@ describe('a request through gateway, queue, worker and Ollama (sim)', () => {
 
   it('answers 504 when the job does not finish before its deadline', async () => {
     stack.sims[0]!.script({ prompt: /deadline-check/, tokens: 5000 });
-    const t0 = Date.now();
-    const res = await call(stack, 'POST', '/api/local/process', {
-      token: provider,
-      body: { modelName: 'mistral:7b', prompt: 'deadline-check', timeoutSeconds: 1 },
-    });
-    expect(res.status).toBe(504);
-    expect(res.body.code).toBe('WARD_JOB_DEADLINE_EXCEEDED');
-    expect(Date.now() - t0).toBeLessThan(4000);
+    await expectDeadline504('deadline-check');
+  });
+
+  it('drops a job still queued at its deadline: 504 for the client, nothing sent to Ollama', async () => {
+    const sim = stack.sims[0]!;
+    const occupying = await fillSlots('occupy-slot');
+    const generated = () => sim.counters.requests.byEndpoint['/api/generate'] ?? 0;
+    const requestsBefore = generated();
+    await expectDeadline504('queued past its deadline');
+    // Free the slots: the worker then takes the expired job and drops it without calling Ollama.
+    for (const id of occupying) await call(stack, 'DELETE', `/api/jobs/${id}`, { token: provider });
+    let waiting = -1;
+    for (let i = 0; i < 100 && waiting !== 0; i++) {
+      await sleep(20);
+      const status = await call(stack, 'GET', '/api/local/status', { token: provider });
+      const q = status.body.queues.find((x: any) => x.model === 'mistral:7b');
+      waiting = q.waiting + q.active;
+    }
+    expect(waiting).toBe(0);
+    expect(generated()).toBe(requestsBefore);
   });
 
   it('reports instances, queues and models, and is ready', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, type Stack, startStack } from './helpers/stack.js';
+import { call, type Stack, sleep, startStack } from './helpers/stack.js';
 
 describe('backpressure', () => {
   let stack: Stack;
@@ -35,6 +35,40 @@ describe('backpressure', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
     // The sim itself never had to refuse: the gateway's cap held the line.
     expect(stack.sims[0]!.counters.rejected503).toBe(0);
+  });
+
+  it('sizes Retry-After from the job time the workers observe (they see every job, async ones too)', async () => {
+    const token = stack.token('provider');
+    // Async jobs: their answers never pass through the gateway, only the worker sees them end.
+    for (let i = 0; i < 3; i++) {
+      const res = await call(stack, 'POST', '/api/local/process', {
+        token,
+        headers: { prefer: 'respond-async' },
+        body: { modelName: 'mistral:7b', prompt: `warm ${i}` },
+      });
+      expect(res.status).toBe(202);
+    }
+    for (let i = 0; i < 100; i++) {
+      const list = await stack.app.instances.refresh();
+      if (list[0]?.serviceMs?.['mistral:7b'] !== undefined) break;
+      await sleep(50);
+    }
+    const serviceMs = (await stack.app.instances.refresh())[0]!.serviceMs!['mistral:7b']!;
+    // 40 tokens at 200 tokens/s: about 200 ms a job (not the 5 s assumed before any was seen).
+    expect(serviceMs).toBeGreaterThan(100);
+    expect(serviceMs).toBeLessThan(1000);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        call(stack, 'POST', '/api/local/process', {
+          token,
+          body: { modelName: 'mistral:7b', prompt: `drain ${i}`, timeoutSeconds: 20 },
+        }),
+      ),
+    );
+    const full = results.filter((r) => r.status === 503);
+    expect(full.length).toBeGreaterThan(0);
+    // Two queued jobs ahead, one slot, about 200 ms each: a second, not ten.
+    for (const r of full) expect(Number(r.headers.get('retry-after'))).toBe(1);
   });
 });
 

@@ -84,6 +84,8 @@ export class InstanceWorker {
   #probe: NodeJS.Timeout | undefined;
   #closing = false;
   #discovering: Promise<void> | undefined;
+  /** Moving mean of each model's job time on this instance, in ms. */
+  readonly #serviceMs = new Map<string, number>();
   readonly #startedAt = Date.now();
 
   constructor(opts: InstanceWorkerOptions) {
@@ -327,6 +329,9 @@ export class InstanceWorker {
   }
 
   #observe(model: string, acceptedAt: number, o: ProcessOutcome): void {
+    const ms = o.finishedAt - o.startedAt;
+    const prev = this.#serviceMs.get(model);
+    this.#serviceMs.set(model, prev === undefined ? ms : prev * 0.9 + ms * 0.1);
     const m = this.#opts.metrics;
     if (!m) return;
     const labels = { model, instance: this.id };
@@ -393,6 +398,9 @@ export class InstanceWorker {
       numParallel: this.#opts.numParallel,
       ...(this.#lastError !== undefined && { lastError: this.#lastError }),
       ...(this.#version !== undefined && { ollamaVersion: this.#version }),
+      ...(this.#serviceMs.size > 0 && {
+        serviceMs: Object.fromEntries([...this.#serviceMs].map(([m, ms]) => [m, Math.round(ms)])),
+      }),
       startedAt: this.#startedAt,
       updatedAt: Date.now(),
     };

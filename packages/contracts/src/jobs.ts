@@ -80,6 +80,8 @@ export interface InstanceHeartbeat {
   numParallel: number;
   lastError?: string;
   ollamaVersion?: string;
+  /** Recent mean time a job of each model took on the instance, in ms (gateways' Retry-After). */
+  serviceMs?: Record<string, number>;
   startedAt: number;
   updatedAt: number;
 }

@@ -56,7 +56,7 @@ const processRoutes: FastifyPluginAsyncTypebox<{
       const async = /\brespond-async\b/i.test(request.headers.prefer ?? '');
       if (async && body.stream) throw invalid('stream', 'cannot be combined with Prefer: respond-async');
       const model = normalizeModel(body.modelName);
-      const capacity = await app.instances.capacityFor(model, type === 'vision');
+      const drain = await app.instances.drainFor(model, type === 'vision');
 
       const payload: ProcessPayload = {
         prompt: body.prompt,
@@ -78,7 +78,7 @@ const processRoutes: FastifyPluginAsyncTypebox<{
         priority: body.priority ?? 'routine',
         deadline: acceptedAt + (body.timeoutSeconds ?? opts.jobTimeoutSeconds) * 1000,
         mode,
-        capacity,
+        drain,
       });
 
       if (!waiter) {

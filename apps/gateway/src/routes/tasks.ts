@@ -143,7 +143,7 @@ const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, opt
           };
           if (taskInput.narrative === true && task.narrativePrompt) {
             const model = normalizeModel(modelName ?? opts.models[task.id] ?? task.defaultModel ?? '');
-            const capacity = await app.instances.capacityFor(model, false);
+            const drain = await app.instances.drainFor(model, false);
             const { waiter } = await app.jobs.submit({
               model,
               payload: { prompt: task.narrativePrompt(done.output), options: { temperature: 0 } },
@@ -152,7 +152,7 @@ const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, opt
               priority: 'routine',
               deadline: acceptedAt + opts.jobTimeoutSeconds * 1000,
               mode: 'sync',
-              capacity,
+              drain,
             });
             try {
               const outcome = await waiter!.done;
@@ -168,7 +168,7 @@ const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, opt
         const model = normalizeModel(chosen);
         const async = /\brespond-async\b/i.test(String(request.headers.prefer ?? ''));
         if (async && stream) throw invalid('stream', 'cannot be combined with Prefer: respond-async');
-        const capacity = await app.instances.capacityFor(model, !!task.vision);
+        const drain = await app.instances.drainFor(model, !!task.vision);
         const call = await task.prepare!(taskInput, opts.services);
         const payload: ProcessPayload = {
           prompt: call.prompt,
@@ -190,7 +190,7 @@ const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, opt
           priority: priority ?? 'routine',
           deadline: acceptedAt + (timeoutSeconds ?? opts.jobTimeoutSeconds) * 1000,
           mode,
-          capacity,
+          drain,
           task: task.id,
         });
         if (!waiter) {

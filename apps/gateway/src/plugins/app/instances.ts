@@ -10,6 +10,12 @@ declare module 'fastify' {
   }
 }
 
+/** How fast a model's queue drains: slots on healthy instances, and their mean job time (ms) when known. */
+export interface Drain {
+  slots: number;
+  serviceMs?: number;
+}
+
 /** The gateway's view of live workers, refreshed from their heartbeats in the background. */
 export class InstanceDirectory {
   #list: InstanceHeartbeat[] = [];
@@ -52,9 +58,10 @@ export class InstanceDirectory {
 
   /**
    * Checks that a healthy instance serves `model` (and can see images when asked) and returns
-   * the slots available for it. 404 when no instance has the model; 503 when none is up.
+   * how fast its queue drains: the slots available for it and the instances' recent job time.
+   * 404 when no instance has the model; 503 when none is up.
    */
-  async capacityFor(model: string, vision: boolean): Promise<number> {
+  async drainFor(model: string, vision: boolean): Promise<Drain> {
     const list = await this.list();
     if (list.length === 0)
       throw Object.assign(new Errors.NoInstance('no worker is connected; retry later'), { retryAfter: 5 });
@@ -72,7 +79,11 @@ export class InstanceDirectory {
         retryAfter: 5,
       });
     }
-    return healthy.reduce((n, i) => n + i.numParallel, 0);
+    const times = healthy.flatMap((i) => (i.serviceMs?.[model] === undefined ? [] : [i.serviceMs[model]]));
+    return {
+      slots: healthy.reduce((n, i) => n + i.numParallel, 0),
+      ...(times.length > 0 && { serviceMs: times.reduce((a, b) => a + b, 0) / times.length }),
+    };
   }
 }
 

@@ -22,6 +22,7 @@ import { type Job, Queue } from 'bullmq';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { Errors } from '../../errors.js';
+import type { Drain } from './instances.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -62,8 +63,8 @@ export interface SubmitInput {
   priority: Priority;
   deadline: number;
   mode: 'sync' | 'async' | 'stream';
-  /** Slots that can drain the model's queue (for Retry-After). */
-  capacity: number;
+  /** How fast the model's queue drains (for Retry-After). */
+  drain: Drain;
   /** Clinical task id, for task jobs. */
   task?: string;
   /** The job id, when the caller made it first (to audit the request before queueing it). */
@@ -101,7 +102,6 @@ export class JobService {
   /** Last exact queue depth per model and how many jobs this gateway added since. */
   readonly #depth = new Map<string, { n: number; at: number; added: number }>();
   /** Mean service time per model (ms), for Retry-After. */
-  readonly #serviceMs = new Map<string, number>();
   readonly #channel: string;
   /** Set by the task routes so `GET /api/jobs/:id` can show a task job's checked result. */
   taskResolver: TaskResolver | undefined;
@@ -145,16 +145,19 @@ export class JobService {
     return q;
   }
 
-  /** Seconds a client should wait before retrying a full queue, from depth and observed service time. */
-  retryAfter(model: string, depth: number, capacity: number): number {
-    const serviceMs = this.#serviceMs.get(model) ?? 5000;
-    return Math.min(300, Math.max(1, Math.ceil((depth * serviceMs) / Math.max(1, capacity) / 1000)));
+  /**
+   * Seconds a client should wait before retrying a full queue: how long the instances take to
+   * drain `depth` jobs at the job time they observed (5 s a job before any was observed).
+   */
+  retryAfter(depth: number, drain: Drain): number {
+    const serviceMs = drain.serviceMs ?? 5000;
+    return Math.min(300, Math.max(1, Math.ceil((depth * serviceMs) / Math.max(1, drain.slots) / 1000)));
   }
 
   /** Enqueues a job; for sync and stream modes also returns a waiter registered before the job exists. */
   async submit(input: SubmitInput): Promise<{ id: string; waiter?: JobWaiter }> {
     const queue = this.queue(input.model);
-    await this.#checkDepth(input.model, queue, input.capacity);
+    await this.#checkDepth(input.model, queue, input.drain);
     const id = input.id ?? newJobId(input.model);
     const data: ProcessJobData = {
       v: 1,
@@ -198,7 +201,7 @@ export class JobService {
   async #checkDepth(
     model: string,
     queue: Queue<ProcessJobData, ProcessJobResult>,
-    capacity: number,
+    drain: Drain,
   ): Promise<void> {
     const now = Date.now();
     const seen = this.#depth.get(model);
@@ -210,7 +213,7 @@ export class JobService {
     this.#depth.set(model, { n: depth, at: now, added: 1 });
     if (depth >= this.opts.maxQueue) {
       throw Object.assign(new Errors.QueueFull(model), {
-        retryAfter: this.retryAfter(model, depth, capacity),
+        retryAfter: this.retryAfter(depth, drain),
       });
     }
   }
@@ -261,7 +264,6 @@ export class JobService {
       case 'd': {
         this.#forget(msg.j);
         const outcome = this.sealer.openJson<ProcessOutcome>(msg.p);
-        this.#observe(modelFromJobId(msg.j), outcome);
         w.resolve(outcome);
         return;
       }
@@ -270,13 +272,6 @@ export class JobService {
         w.reject(new JobError(msg.c, msg.m));
         return;
     }
-  }
-
-  #observe(model: string | undefined, o: ProcessOutcome): void {
-    if (!model) return;
-    const ms = o.finishedAt - o.startedAt;
-    const prev = this.#serviceMs.get(model);
-    this.#serviceMs.set(model, prev === undefined ? ms : prev * 0.9 + ms * 0.1);
   }
 
   /** Finds a job the caller may see (its owner, or an admin); undefined otherwise. */

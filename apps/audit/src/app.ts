@@ -10,6 +10,7 @@ import {
   validationProblem,
   wardErrorBody,
 } from '@ward/contracts';
+import type { WardMetrics } from '@ward/metrics';
 import { completeAuditEvent } from '@ward/queue';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuditErrors } from './errors.js';
@@ -47,6 +48,8 @@ export interface AuditAppOptions {
   internalToken: string;
   /** Keys checkpoint signatures must verify with. */
   publicKeys: KeyObject[];
+  /** Where request durations and error codes are counted. */
+  metrics?: WardMetrics;
 }
 
 const HOST = hostname().slice(0, 255);
@@ -85,7 +88,9 @@ function parseActor(raw: string | string[] | undefined): ForwardedActor | undefi
 export async function buildAuditApp(app: FastifyInstance, opts: AuditAppOptions): Promise<void> {
   const expected = digest(opts.internalToken);
   app.decorateRequest('auditActor', undefined as unknown as ForwardedActor);
-  app.setErrorHandler(errorHandler);
+  const metrics = opts.metrics;
+  app.setErrorHandler((err: WardError, request, reply) => errorHandler(err, request, reply, metrics));
+  if (metrics) app.addHook('onResponse', async (request, reply) => metrics.observeReply(request, reply));
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(routeNotFoundBody(request.method, request.url, request.id)),
   );
@@ -155,7 +160,12 @@ async function recordAccess(
 
 type WardError = FastifyError & { field?: string };
 
-function errorHandler(err: WardError, request: FastifyRequest, reply: FastifyReply) {
+function errorHandler(
+  err: WardError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  metrics: WardMetrics | undefined,
+) {
   let status = err.statusCode ?? 500;
   let code = err.code ?? 'WARD_INTERNAL';
   let message = err.message;
@@ -168,5 +178,6 @@ function errorHandler(err: WardError, request: FastifyRequest, reply: FastifyRep
   const { body, hidden } = wardErrorBody({ status, code, message, field }, request.id);
   if (status >= 500)
     request.log.error({ err: { code, message: hidden ? err.name : message } }, 'request failed');
+  metrics?.errors.inc({ code: body.code });
   return reply.code(status).send(body);
 }

@@ -1,11 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { type AuditConfig, auditHipaaProblems, ConfigError, internalTokenFrom } from '@ward/config';
+import { AUDIT_QUEUE_NAME } from '@ward/contracts';
 import { type Database, migrate, openDatabase } from '@ward/db';
 import type { WardMetrics } from '@ward/metrics';
-import { redisKeys } from '@ward/queue';
+import { auditBacklogMs, createRedis, redisKeys } from '@ward/queue';
+import { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { decodeTime } from 'ulid';
 import { buildAuditApp } from './app.js';
 import { AuditConsumer } from './consumer.js';
 import { type AuditSigner, loadAuditSigner, loadPublicKeys } from './keys.js';
@@ -126,11 +127,7 @@ export async function createAuditServer(opts: AuditServerOptions): Promise<Fasti
         checkpointSeconds: config.AUDIT_CHECKPOINT_SECONDS,
         lockDurationMs: config.AUDIT_LOCK_DURATION_MS,
         ...(opts.metrics && {
-          onWritten: (ids: string[]) => {
-            opts.metrics!.auditEventsWritten.inc(ids.length);
-            const oldest = Math.min(...ids.map((id) => decodeTime(id)));
-            opts.metrics!.auditLag.set(Math.max(0, (Date.now() - oldest) / 1000));
-          },
+          onWritten: (ids: string[]) => opts.metrics!.auditEventsWritten.inc(ids.length),
         }),
       });
       const c = consumer;
@@ -138,6 +135,18 @@ export async function createAuditServer(opts: AuditServerOptions): Promise<Fasti
       await consumer.start();
     }
     app.decorate('auditConsumer', consumer);
+
+    if (opts.metrics) {
+      // The lag is read from the queue at each scrape, so a stalled consumer shows as a growing lag.
+      const connection = createRedis(config.REDIS_URL, 'producer');
+      const queue = new Queue(AUDIT_QUEUE_NAME, { connection, prefix: redisKeys(config.REDIS_PREFIX).bull });
+      queue.on('error', () => {});
+      opts.metrics.reportAuditBacklog(() => auditBacklogMs(queue));
+      closers.push(async () => {
+        await queue.close();
+        await connection.quit();
+      });
+    }
 
     if ((opts.purgeTimer ?? true) && config.AUDIT_PURGE_INTERVAL_HOURS > 0) {
       const timer = setInterval(() => {
@@ -149,7 +158,12 @@ export async function createAuditServer(opts: AuditServerOptions): Promise<Fasti
       closers.unshift(async () => clearInterval(timer));
     }
 
-    await app.register(buildAuditApp, { store, internalToken, publicKeys });
+    await app.register(buildAuditApp, {
+      store,
+      internalToken,
+      publicKeys,
+      ...(opts.metrics && { metrics: opts.metrics }),
+    });
     return app;
   } catch (err) {
     await app.close().catch(() => {});

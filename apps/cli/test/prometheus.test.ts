@@ -163,6 +163,19 @@ describeProm('a real Prometheus scraping a running Ward', () => {
     expect(streamed.status).toBe(200);
     await streamed.text();
     expect((await post({ modelName: 'mistral:7b', prompt: 42 })).status).toBe(400);
+    // An auditor's read goes through the gateway to the audit service's own API.
+    const auditor = mintToken({
+      sub: 'ann-prom',
+      role: 'auditor',
+      ttl: '15m',
+      issuer: 'ward',
+      audience: 'ward',
+      key: secret,
+    });
+    const read = await fetch(`${gatewayUrl}/api/audit/events?limit=1`, {
+      headers: { authorization: `Bearer ${auditor}` },
+    });
+    expect(read.status).toBe(200);
 
     // Rates need two scrapes after the traffic, and the audit consumer must have written it.
     await until('the audit events were not scraped', async () => {
@@ -199,9 +212,13 @@ describeProm('a real Prometheus scraping a running Ward', () => {
       'prioritized',
       'waiting',
     ]);
+    // Every process times its own HTTP API.
+    const http = await query('sum by (job) (ward_http_request_duration_seconds_count)');
+    expect(http.result.map((r) => r.metric.job).sort()).toEqual(['ward-audit', 'ward-gateway']);
     const all = JSON.stringify((await query('{__name__=~"ward_.+"}')).result);
     expect(all).not.toContain('CANARY');
     expect(all).not.toContain('dr-prom');
+    expect(all).not.toContain('ann-prom');
   });
 
   it('evaluates every dashboard query to data, and no alert expression fires on a healthy Ward', async () => {

@@ -54,13 +54,7 @@ export interface GatewayAppOptions {
 export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): Promise<void> {
   const metrics = opts.metrics ?? new WardMetrics({ defaults: false });
   app.decorate('metrics', metrics);
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpDuration.observe(
-      { route, method: request.method, status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
-  });
+  app.addHook('onResponse', async (request, reply) => metrics.observeReply(request, reply));
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(routeNotFoundBody(request.method, request.url, request.id)),

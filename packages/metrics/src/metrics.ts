@@ -36,6 +36,7 @@ export class WardMetrics {
   readonly auditEventsWritten: Counter;
   readonly auditLag: Gauge;
   #queueCounts: (() => Promise<QueueCounts[]>) | undefined;
+  #auditBacklog: (() => Promise<number>) | undefined;
 
   constructor(opts: { registry?: Registry; defaults?: boolean; app?: string } = {}) {
     this.registry = opts.registry ?? new Registry();
@@ -140,14 +141,45 @@ export class WardMetrics {
     });
     this.auditLag = new Gauge({
       name: 'ward_audit_lag_seconds',
-      help: 'Age of the oldest event in the last audit batch written (event time to storage)',
+      help: 'Age of the oldest audit event not yet stored (0 when none waits), read at scrape time',
       registers,
+      async collect() {
+        const read = metrics.#auditBacklog;
+        if (!read) return;
+        // Redis away: no sample rather than a wrong one (the scrape itself still succeeds).
+        const ms = await read().catch(() => undefined);
+        if (ms === undefined) this.reset();
+        else this.set(ms / 1000);
+      },
     });
   }
 
   /** Where `ward_queue_jobs` reads the model queues' counts at each scrape (the gateway sets it). */
   reportQueues(read: () => Promise<QueueCounts[]>): void {
     this.#queueCounts = read;
+  }
+
+  /** Where `ward_audit_lag_seconds` reads the age of the oldest unstored audit event, in ms (the audit service sets it). */
+  reportAuditBacklog(read: () => Promise<number>): void {
+    this.#auditBacklog = read;
+  }
+
+  /**
+   * Records one answered HTTP request, from a Fastify request and reply (`onResponse`): by route
+   * template, not path, so no ids reach the labels.
+   */
+  observeReply(
+    request: { method: string; routeOptions: { url?: string | undefined } },
+    reply: { statusCode: number; elapsedTime: number },
+  ): void {
+    this.httpDuration.observe(
+      {
+        route: request.routeOptions.url ?? 'unmatched',
+        method: request.method,
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
   }
 
   /** The exposition text. */

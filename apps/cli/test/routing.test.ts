@@ -78,6 +78,8 @@ describe('instance failure and recovery', () => {
         { models: ['mistral:7b'], numParallel: 2, genTokensPerSec: 1000, defaultTokens: 10 },
       ],
       numParallel: 2,
+      // A hung instance is noticed within about a second.
+      requestTimeoutMs: 500,
     });
   });
   afterAll(() => stack?.close());
@@ -130,6 +132,53 @@ describe('instance failure and recovery', () => {
     }
     expect(back).toBe(true);
   }, 40_000);
+
+  const burst = (n: number, tag: string) =>
+    Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        call(stack, 'POST', '/api/local/process', {
+          token: stack.token('provider', 'breaker-user'),
+          body: { modelName: 'mistral:7b', prompt: `${tag} ${i}`, timeoutSeconds: 20 },
+        }),
+      ),
+    );
+  const sim1 = async () =>
+    (await call(stack, 'GET', '/api/local/status', { token: stack.token('staff') })).body.instances.find(
+      (i: any) => i.id === 'sim-1',
+    );
+  async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (await check()) return;
+      await sleep(100);
+    }
+    throw new Error(`${what} within ${ms} ms`);
+  }
+
+  for (const [name, fail] of [
+    ['answers 500', { mode: 'error500' }],
+    ['stops answering mid-request', { mode: 'hang' }],
+  ] as const) {
+    it(`${name}: taken out of service, its jobs retried on the other, back once a probe succeeds`, async () => {
+      expect(new Set((await burst(8, `${name} before`)).map((r) => r.body.instance))).toEqual(
+        new Set(['sim-0', 'sim-1']),
+      );
+      await stack.sims[1]!.setFailure(fail);
+      const during = await burst(8, `${name} during`);
+      expect(during.map((r) => r.status)).toEqual(Array(8).fill(200));
+      expect(new Set(during.map((r) => r.body.instance))).toEqual(new Set(['sim-0']));
+      expect(await sim1()).toMatchObject({
+        healthy: false,
+        lastError: expect.stringMatching(/^WARD_OLLAMA_/),
+      });
+
+      await stack.sims[1]!.setFailure(null);
+      await until('sim-1 back in service', async () => (await sim1()).healthy === true);
+      await until('sim-1 serving again', async () =>
+        (await burst(8, `${name} after`)).some((r) => r.body.instance === 'sim-1'),
+      );
+    }, 30_000);
+  }
 });
 
 describe('a model deleted from an instance', () => {

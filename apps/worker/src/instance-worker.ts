@@ -30,7 +30,7 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AuditBuffer } from './audit-buffer.js';
-import { JobFailure, processJob } from './process-job.js';
+import { INSTANCE_FAILED, JobFailure, processJob } from './process-job.js';
 
 /** Options of {@link InstanceWorker}. */
 export interface InstanceWorkerOptions {
@@ -97,6 +97,8 @@ export class InstanceWorker {
       baseUrl: opts.ollamaUrl,
       headersTimeoutMs: opts.requestTimeoutMs,
       bodyTimeoutMs: opts.requestTimeoutMs,
+      // Status calls (/api/ps with every heartbeat) answer at once; one that hangs means the instance does.
+      metadataTimeoutMs: Math.min(opts.requestTimeoutMs, 10_000),
     });
     this.#log = opts.logger.child({ instance: this.id });
   }
@@ -358,6 +360,8 @@ export class InstanceWorker {
     const wasHealthy = this.#healthy;
     this.#healthy = false;
     for (const w of this.#workers.values()) void w.pause(true);
+    // Jobs running there will not finish: hand them back for a healthy instance now.
+    if (wasHealthy) for (const ctrl of this.#running.values()) ctrl.abort(INSTANCE_FAILED);
     this.#log[wasHealthy ? 'error' : 'warn'](
       { url: this.#opts.ollamaUrl, reason },
       'Ollama instance is unreachable; retrying',

@@ -15,6 +15,9 @@ import { type GenerateRequest, type GenerateResponse, type OllamaClient, OllamaE
 import type { Sealer } from '@ward/queue';
 
 const NS_PER_MS = 1e6;
+/** The abort reason of jobs stopped because their instance was found failing. */
+export const INSTANCE_FAILED = Symbol('instance failed');
+
 /** A whole answer is awaited this long past the job's deadline; the deadline timer fires first and names the failure. */
 const DEADLINE_GRACE_MS = 5_000;
 
@@ -42,7 +45,10 @@ export interface JobContext {
   keepAlive: string;
   /** Publishes a reply to a gateway's channel. */
   publish(channel: string, message: ReplyMessage): void;
-  /** Abort signal that fires when the job is cancelled. */
+  /**
+   * Fires when the job is cancelled, or with {@link INSTANCE_FAILED} as its reason when the
+   * instance was found failing while the job ran (the job is then handed back).
+   */
   signal: AbortSignal;
   /** Called when the instance itself failed (unreachable, timeout, 5xx), so the worker stops pulling work. */
   onInstanceFailure?(err: OllamaError): void;
@@ -143,6 +149,12 @@ function toFailure(err: unknown, ctx: JobContext, deadlinePassed: boolean): JobF
   if (err instanceof JobFailure) return err;
   if (deadlinePassed)
     return new JobFailure(JOB_ERROR_CODES.deadline, 'the job ran past its deadline and was stopped', false);
+  if (ctx.signal.aborted && ctx.signal.reason === INSTANCE_FAILED)
+    return new JobFailure(
+      JOB_ERROR_CODES.unavailable,
+      `instance ${ctx.instanceId} failed while the job ran`,
+      true,
+    );
   if (ctx.signal.aborted) return new JobFailure(JOB_ERROR_CODES.cancelled, 'the job was cancelled', false);
   if (err instanceof OllamaError) {
     switch (err.code) {

@@ -4,7 +4,7 @@ import { OllamaClient } from '@ward/ollama';
 import { type SimHandle, startSim } from '@ward/ollama-sim';
 import { Sealer } from '@ward/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobFailure, processJob } from '../src/process-job.js';
+import { INSTANCE_FAILED, JobFailure, processJob } from '../src/process-job.js';
 
 const sealer = new Sealer({ currentId: 'k1', keys: new Map([['k1', randomBytes(32)]]) });
 
@@ -107,6 +107,15 @@ describe('processJob', () => {
     for (let i = 0; i < 50 && sim.counters.aborts === aborts; i++)
       await new Promise((r) => setTimeout(r, 10));
     expect(sim.counters.aborts).toBe(aborts + 1);
+  });
+
+  it('hands a job back when its instance is found failing while it runs', async () => {
+    sim.script({ prompt: /pj-instance-down/, tokens: 5000 });
+    const ctrl = new AbortController();
+    const run = processJob('job-13', jobData('pj-instance-down'), ctx(ctrl.signal));
+    for (let i = 0; i < 100 && sim.counters.active === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    ctrl.abort(INSTANCE_FAILED);
+    await expect(run).rejects.toMatchObject({ code: 'WARD_UPSTREAM_UNAVAILABLE', retryable: true });
   });
 
   it('does not retry a 4xx: unknown model', async () => {

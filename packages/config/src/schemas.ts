@@ -207,7 +207,8 @@ export const workerEnv = {
     default: '30m',
   }),
   OLLAMA_REQUEST_TIMEOUT_SECONDS: env.int({
-    description: 'Longest silence accepted from Ollama mid-request',
+    description:
+      "Longest silence accepted from Ollama while it streams; a whole answer waits until the job's deadline",
     default: 300,
     min: 1,
   }),

@@ -41,6 +41,8 @@ export interface StackOptions {
   workers?: boolean;
   numParallel?: number;
   lockDurationMs?: number;
+  /** Workers' longest accepted silence from Ollama, in ms (default 30 000). */
+  requestTimeoutMs?: number;
   /** Extra gateway env (strings, as in the environment). */
   env?: Record<string, string>;
   /** Services for clinical tasks (e.g. a loaded ICD-10-CM code set). Tasks are always served. */
@@ -119,7 +121,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         instanceId: `sim-${i}`,
         numParallel: opts.numParallel ?? 4,
         keepAlive: '30m',
-        requestTimeoutMs: 30_000,
+        requestTimeoutMs: opts.requestTimeoutMs ?? 30_000,
         heartbeatIntervalMs: 200,
         lockDurationMs: opts.lockDurationMs ?? 2000,
         sealer,

@@ -13,8 +13,9 @@ const USAGE = `ward — Ward's command line
 Usage:
   ward start [--target all|gateway|worker|audit]
                                               Run Ward (default: gateway, audit and one worker per OLLAMA_URLS entry in one process)
-  ward token --sub NAME --role ROLE [--ttl 15m]
-                                              Mint a bearer token (roles: ${ROLES.join(', ')})
+  ward token --sub NAME --role ROLE [--ttl 15m] [--private-key PEM]
+                                              Mint a bearer token (roles: ${ROLES.join(', ')}); RS256/ES256
+                                              sign with --private-key or JWT_PRIVATE_KEY
   ward users add <name> --role ROLE            Create an account (password prompted without echo, or first line of stdin)
   ward users list | set-role <name> <role> | disable <name> | enable <name> | reset-password <name>
   ward keys create --name NAME --role ROLE [--days N | --expires YYYY-MM-DD]   Create an API key (printed once on stdout)
@@ -56,10 +57,12 @@ async function main(argv: string[]): Promise<number> {
       applyDevSecrets(process.env);
       const cfg = loadEnv(gatewayEnv);
       const algorithm = cfg.JWT_ALGORITHM ?? (cfg.JWT_PUBLIC_KEY ? 'RS256' : 'HS256');
-      const key = algorithm === 'HS256' ? cfg.JWT_SECRET : values['private-key'];
+      const key = algorithm === 'HS256' ? cfg.JWT_SECRET : (values['private-key'] ?? cfg.JWT_PRIVATE_KEY);
       if (!key)
         return fail(
-          algorithm === 'HS256' ? 'JWT_SECRET is not set' : `${algorithm} tokens need --private-key PEM`,
+          algorithm === 'HS256'
+            ? 'JWT_SECRET is not set'
+            : `${algorithm} tokens need a private key: --private-key PEM or JWT_PRIVATE_KEY`,
         );
       console.log(
         mintToken({

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,31 @@ describe('ward start fails fast, naming the missing piece', () => {
     expect(res.out).toContain('PORT must be a whole number');
     expect(res.out).toContain('OLLAMA_NUM_PARALLEL must be at least 1');
     expect(res.out).toContain('METRICS_PORT must be a whole number');
+  });
+
+  it('mints RS256/ES256 tokens with JWT_PRIVATE_KEY, and says what is missing without it', async () => {
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const env = {
+      JWT_ALGORITHM: 'ES256',
+      JWT_PUBLIC_KEY: pair.publicKey.export({ format: 'pem', type: 'spki' }) as string,
+    };
+    const missing = await ward(['token', '--sub', 'ops', '--role', 'admin'], env);
+    expect(missing.code).not.toBe(0);
+    expect(missing.out).toContain('ES256 tokens need a private key: --private-key PEM or JWT_PRIVATE_KEY');
+    const minted = await ward(['token', '--sub', 'ops', '--role', 'admin'], {
+      ...env,
+      JWT_PRIVATE_KEY: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    });
+    expect(minted.code).toBe(0);
+    const [header, payload, signature] = minted.out.trim().split('.') as [string, string, string];
+    expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toMatchObject({ alg: 'ES256' });
+    expect(JSON.parse(Buffer.from(payload, 'base64url').toString())).toMatchObject({
+      sub: 'ops',
+      role: 'admin',
+    });
+    const signed = Buffer.from(`${header}.${payload}`);
+    const sig = Buffer.from(signature, 'base64url');
+    expect(verify('sha256', signed, { key: pair.publicKey, dsaEncoding: 'ieee-p1363' }, sig)).toBe(true);
   });
 
   it('rejects an unknown target and an unknown role', async () => {

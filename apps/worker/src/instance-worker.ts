@@ -84,6 +84,8 @@ export class InstanceWorker {
   #probe: NodeJS.Timeout | undefined;
   #closing = false;
   #discovering: Promise<void> | undefined;
+  /** Workers of dropped models, still finishing. */
+  readonly #dropping = new Set<Promise<unknown>>();
   /** Moving mean of each model's job time on this instance, in ms. */
   readonly #serviceMs = new Map<string, number>();
   readonly #startedAt = Date.now();
@@ -142,6 +144,7 @@ export class InstanceWorker {
     for (const t of this.#timers) clearInterval(t);
     if (this.#probe) clearTimeout(this.#probe);
     await Promise.all([...this.#workers.values()].map((w) => w.close()));
+    await Promise.all(this.#dropping);
     await this.#audit.close().catch(() => {});
     await clearHeartbeat(this.#redis, this.#keys, this.id).catch(() => {});
     this.#sub.disconnect();
@@ -209,10 +212,14 @@ export class InstanceWorker {
     this.#conns.delete(model);
     this.#log.warn({ model }, 'model no longer on the instance; stopped serving it');
     void this.#beat();
-    void worker
+    const closing = worker
       .close()
       .catch(() => {})
-      .then(() => conn?.quit().catch(() => {}));
+      .then(() => conn?.quit().catch(() => {}))
+      .then(() => {
+        this.#dropping.delete(closing);
+      });
+    this.#dropping.add(closing);
   }
 
   /**
@@ -269,6 +276,9 @@ export class InstanceWorker {
     };
     this.#audit.push({ ...about, action: 'process.started', outcome: 'success' });
     try {
+      // Pausing does not stop a fetch already waiting, so a job can still arrive while out of service.
+      if (!this.#healthy)
+        throw new JobFailure(JOB_ERROR_CODES.unavailable, `instance ${this.id} is out of service`, true);
       return await processJob(jobId, job.data, {
         instanceId: this.id,
         ollama: this.#ollama,
@@ -331,7 +341,8 @@ export class InstanceWorker {
   }
 
   #observe(model: string, acceptedAt: number, o: ProcessOutcome): void {
-    const ms = o.finishedAt - o.startedAt;
+    // A cold load is a one-off; what drains a queue is the time a loaded model takes.
+    const ms = Math.max(0, o.finishedAt - o.startedAt - o.loadMs);
     const prev = this.#serviceMs.get(model);
     this.#serviceMs.set(model, prev === undefined ? ms : prev * 0.9 + ms * 0.1);
     const m = this.#opts.metrics;
@@ -353,15 +364,19 @@ export class InstanceWorker {
     this.#log.info({ url: this.#opts.ollamaUrl }, 'Ollama instance is reachable');
   }
 
-  #markUnhealthy(err: Error | OllamaError): void {
+  /**
+   * Takes the instance out of service until a probe succeeds. With `abortRunning` (its health
+   * check failed, not just one request) the jobs running there are handed back at once.
+   */
+  #markUnhealthy(err: Error | OllamaError, opts: { abortRunning?: boolean } = {}): void {
     const reason = 'code' in err ? String(err.code) : err.message;
     this.#lastError = reason;
     if (!this.#healthy && this.#probe) return;
     const wasHealthy = this.#healthy;
     this.#healthy = false;
     for (const w of this.#workers.values()) void w.pause(true);
-    // Jobs running there will not finish: hand them back for a healthy instance now.
-    if (wasHealthy) for (const ctrl of this.#running.values()) ctrl.abort(INSTANCE_FAILED);
+    if (wasHealthy && opts.abortRunning)
+      for (const ctrl of this.#running.values()) ctrl.abort(INSTANCE_FAILED);
     this.#log[wasHealthy ? 'error' : 'warn'](
       { url: this.#opts.ollamaUrl, reason },
       'Ollama instance is unreachable; retrying',
@@ -385,7 +400,8 @@ export class InstanceWorker {
       try {
         this.#loaded = (await this.#ollama.ps()).models.map((m) => m.name).sort();
       } catch (err) {
-        this.#markUnhealthy(err as Error);
+        // The instance itself does not answer: what runs there will not finish either.
+        this.#markUnhealthy(err as Error, { abortRunning: true });
       }
     }
     this.#opts.metrics?.instanceUp.set({ instance: this.id }, this.#healthy ? 1 : 0);

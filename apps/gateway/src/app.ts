@@ -88,7 +88,8 @@ export async function buildApp(app: FastifyInstance, opts: GatewayAppOptions): P
   });
   metrics.reportQueues(async () =>
     Promise.all(
-      (await app.instances.models()).map(async (model) => ({
+      // Served models, and any this gateway queued to: jobs of a model whose last worker left still count.
+      [...new Set([...(await app.instances.models()), ...app.jobs.queuedModels()])].map(async (model) => ({
         model,
         counts: await app.jobs.queue(model).getJobCounts(...QUEUE_STATES),
       })),

@@ -6,6 +6,22 @@ const LATENCY = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 /** Generation times: 50 ms to 10 min. */
 const LONG = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
 
+/** Longest a scrape waits for a value read from Redis. */
+const COLLECT_TIMEOUT_MS = 2000;
+
+/** The value, or undefined when it fails or takes longer than {@link COLLECT_TIMEOUT_MS}. */
+async function withinCollectTime<T>(value: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), COLLECT_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([value.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The queue states `ward_queue_jobs` reports (BullMQ's names). */
 export const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'failed'] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
@@ -76,8 +92,8 @@ export class WardMetrics {
         const read = metrics.#queueCounts;
         if (!read) return;
         this.reset();
-        // A scrape must not fail because Redis is away: the series vanish, which alerts can see.
-        const queues = await read().catch(() => []);
+        // A scrape must not fail or stall because Redis does: the series vanish, which alerts can see.
+        const queues = (await withinCollectTime(read())) ?? [];
         for (const { model, counts } of queues)
           for (const state of QUEUE_STATES) this.set({ model, state }, counts[state] ?? 0);
       },
@@ -142,14 +158,14 @@ export class WardMetrics {
     this.auditLag = new Gauge({
       name: 'ward_audit_lag_seconds',
       help: 'Age of the oldest audit event not yet stored (0 when none waits), read at scrape time',
-      registers,
+      // Registered by reportAuditBacklog: only a process that can read the audit queue reports a lag.
+      registers: [],
       async collect() {
         const read = metrics.#auditBacklog;
         if (!read) return;
-        // Redis away: no sample rather than a wrong one (the scrape itself still succeeds).
-        const ms = await read().catch(() => undefined);
-        if (ms === undefined) this.reset();
-        else this.set(ms / 1000);
+        // Unknown (Redis away or slow) is NaN, not 0: no lag must never be reported by mistake.
+        const ms = await withinCollectTime(read());
+        this.set(ms === undefined ? Number.NaN : ms / 1000);
       },
     });
   }
@@ -162,6 +178,7 @@ export class WardMetrics {
   /** Where `ward_audit_lag_seconds` reads the age of the oldest unstored audit event, in ms (the audit service sets it). */
   reportAuditBacklog(read: () => Promise<number>): void {
     this.#auditBacklog = read;
+    if (!this.registry.getSingleMetric('ward_audit_lag_seconds')) this.registry.registerMetric(this.auditLag);
   }
 
   /**

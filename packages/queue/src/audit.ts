@@ -44,12 +44,12 @@ export function completeAuditEvent(input: AuditEventInput, service: AuditService
 
 /**
  * How long the oldest audit event not yet stored has waited, in ms: the oldest job that is
- * waiting or being written (0 when there is none). Events reach the queue as they happen, so
+ * waiting, being written or handed back for a retry (0 when there is none). Events reach the queue as they happen, so
  * this is the audit trail's lag behind what it records.
  */
 export async function auditBacklogMs(queue: Queue, now = Date.now()): Promise<number> {
   const oldest = await Promise.all(
-    (['wait', 'active'] as const).map((state) => queue.getJobs([state], 0, 0, true)),
+    (['wait', 'active', 'delayed'] as const).map((state) => queue.getJobs([state], 0, 0, true)),
   );
   const times = oldest.flat().map((job) => job.timestamp);
   return times.length ? Math.max(0, now - Math.min(...times)) : 0;

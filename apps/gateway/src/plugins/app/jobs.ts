@@ -100,6 +100,7 @@ export class JobService {
   readonly #queues = new Map<string, Queue<ProcessJobData, ProcessJobResult>>();
   readonly #waiters = new Map<string, PendingWaiter>();
   /** Last exact queue depth per model and how many jobs this gateway added since. */
+  readonly #submitted = new Set<string>();
   readonly #depth = new Map<string, { n: number; at: number; added: number }>();
   /** Mean service time per model (ms), for Retry-After. */
   readonly #channel: string;
@@ -132,6 +133,11 @@ export class JobService {
     await Promise.all([...this.#queues.values()].map((q) => q.close()));
   }
 
+  /** Models this gateway has queued jobs for since it started (served models only, so never arbitrary names). */
+  queuedModels(): string[] {
+    return [...this.#submitted];
+  }
+
   queue(model: string): Queue<ProcessJobData, ProcessJobResult> {
     let q = this.#queues.get(model);
     if (!q) {
@@ -157,6 +163,7 @@ export class JobService {
   /** Enqueues a job; for sync and stream modes also returns a waiter registered before the job exists. */
   async submit(input: SubmitInput): Promise<{ id: string; waiter?: JobWaiter }> {
     const queue = this.queue(input.model);
+    this.#submitted.add(input.model);
     await this.#checkDepth(input.model, queue, input.drain);
     const id = input.id ?? newJobId(input.model);
     const data: ProcessJobData = {

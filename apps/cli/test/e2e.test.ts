@@ -260,8 +260,17 @@ describe('a request through gateway, queue, worker and Ollama (sim)', () => {
     const generated = () => sim.counters.requests.byEndpoint['/api/generate'] ?? 0;
     const requestsBefore = generated();
     await expectDeadline504('queued past its deadline');
-    // Free the slots: the worker then takes the expired job and drops it without calling Ollama.
+    // Nobody waits for an async job: it stays queued until the worker takes it, past its deadline.
+    const late = await call(stack, 'POST', '/api/local/process', {
+      token: provider,
+      headers: { prefer: 'respond-async' },
+      body: { modelName: 'mistral:7b', prompt: 'async past its deadline', timeoutSeconds: 1 },
+    });
+    await sleep(1200);
+    // Free the slots: the worker takes the expired job and drops it without calling Ollama.
     for (const id of occupying) await call(stack, 'DELETE', `/api/jobs/${id}`, { token: provider });
+    const dropped = await jobUntil(late.body.id, 'failed', 100, 50);
+    expect(dropped.error.code).toBe('WARD_JOB_DEADLINE_EXCEEDED');
     let waiting = -1;
     for (let i = 0; i < 100 && waiting !== 0; i++) {
       await sleep(20);

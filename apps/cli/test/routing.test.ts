@@ -78,8 +78,8 @@ describe('instance failure and recovery', () => {
         { models: ['mistral:7b'], numParallel: 2, genTokensPerSec: 1000, defaultTokens: 10 },
       ],
       numParallel: 2,
-      // A hung instance is noticed within about a second.
-      requestTimeoutMs: 500,
+      // A hung instance is noticed within a few seconds.
+      requestTimeoutMs: 2000,
     });
   });
   afterAll(() => stack?.close());
@@ -190,6 +190,8 @@ describe('a model deleted from an instance', () => {
         { models: ['mistral:7b'], numParallel: 2, genTokensPerSec: 1000, defaultTokens: 10 },
       ],
       numParallel: 2,
+      // Only the 404 makes the worker look again (no periodic round in between).
+      discoveryIntervalMs: 600_000,
     });
   });
   afterAll(() => stack?.close());

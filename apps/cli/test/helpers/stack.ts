@@ -43,6 +43,8 @@ export interface StackOptions {
   lockDurationMs?: number;
   /** Workers' longest accepted silence from Ollama, in ms (default 30 000). */
   requestTimeoutMs?: number;
+  /** How often workers read their instance's models, in ms (default 1000). */
+  discoveryIntervalMs?: number;
   /** Extra gateway env (strings, as in the environment). */
   env?: Record<string, string>;
   /** Services for clinical tasks (e.g. a loaded ICD-10-CM code set). Tasks are always served. */
@@ -126,7 +128,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         lockDurationMs: opts.lockDurationMs ?? 2000,
         sealer,
         logger,
-        discoveryIntervalMs: 1000,
+        discoveryIntervalMs: opts.discoveryIntervalMs ?? 1000,
         metrics,
       });
       await w.start();

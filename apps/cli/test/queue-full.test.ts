@@ -37,6 +37,25 @@ describe('backpressure', () => {
     expect(stack.sims[0]!.counters.rejected503).toBe(0);
   });
 
+  it('holds the cap against a burst that arrives all at once', async () => {
+    const token = stack.token('provider');
+    stack.sims[0]!.script({ prompt: /^burst-cap/, tokens: 200 });
+    const results = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        call(stack, 'POST', '/api/local/process', {
+          token,
+          headers: { prefer: 'respond-async' },
+          body: { modelName: 'mistral:7b', prompt: `burst-cap ${i}` },
+        }),
+      ),
+    );
+    const accepted = results.filter((r) => r.status === 202);
+    expect(results.every((r) => r.status === 202 || r.status === 503)).toBe(true);
+    // At most the cap (2) waiting, plus the one the worker may already have taken.
+    expect(accepted.length).toBeLessThanOrEqual(3);
+    for (const r of accepted) await call(stack, 'DELETE', `/api/jobs/${r.body.id}`, { token });
+  });
+
   it('sizes Retry-After from the job time the workers observe (they see every job, async ones too)', async () => {
     const token = stack.token('provider');
     // Async jobs: their answers never pass through the gateway, only the worker sees them end.

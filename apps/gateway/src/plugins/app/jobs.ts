@@ -101,6 +101,8 @@ export class JobService {
   readonly #waiters = new Map<string, PendingWaiter>();
   /** Last exact queue depth per model and how many jobs this gateway added since. */
   readonly #submitted = new Set<string>();
+  /** Per model, jobs admitted by the cap check whose add has not completed yet (not in a count). */
+  readonly #adding = new Map<string, number>();
   readonly #depth = new Map<string, { n: number; at: number; added: number }>();
   /** Mean service time per model (ms), for Retry-After. */
   readonly #channel: string;
@@ -165,6 +167,17 @@ export class JobService {
     const queue = this.queue(input.model);
     this.#submitted.add(input.model);
     await this.#checkDepth(input.model, queue, input.drain);
+    try {
+      return await this.#enqueue(input, queue);
+    } finally {
+      this.#adding.set(input.model, this.#adding.get(input.model)! - 1);
+    }
+  }
+
+  async #enqueue(
+    input: SubmitInput,
+    queue: Queue<ProcessJobData, ProcessJobResult>,
+  ): Promise<{ id: string; waiter?: JobWaiter }> {
     const id = input.id ?? newJobId(input.model);
     const data: ProcessJobData = {
       v: 1,
@@ -214,15 +227,26 @@ export class JobService {
     const seen = this.#depth.get(model);
     if (seen && now - seen.at < 200 && seen.n + seen.added < this.opts.maxQueue * 0.5) {
       seen.added++;
+      this.#reserve(model);
       return;
     }
-    const depth = await queue.count().catch(ACCEPT_FAIL);
+    const counted = await queue.count().catch(ACCEPT_FAIL);
+    // Jobs this gateway admitted whose add Redis has not confirmed yet are not in the count:
+    // without them a burst arriving at once would all see the same depth and all be admitted.
+    const adding = this.#adding.get(model) ?? 0;
+    const depth = counted + adding;
     this.#depth.set(model, { n: depth, at: now, added: 1 });
     if (depth >= this.opts.maxQueue) {
       throw Object.assign(new Errors.QueueFull(model), {
         retryAfter: this.retryAfter(depth, drain),
       });
     }
+    // Counted at once, in the same turn as the decision, so the next check sees this job.
+    this.#reserve(model);
+  }
+
+  #reserve(model: string): void {
+    this.#adding.set(model, (this.#adding.get(model) ?? 0) + 1);
   }
 
   #register(id: string, model: string, deadline: number): JobWaiter {

@@ -229,3 +229,52 @@ describe('a model deleted from an instance', () => {
     expect((await ask('mistral:7b')).status).toBe(200);
   });
 });
+
+describe('an instance out of service after one failed request', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      sims: [{ models: ['mistral:7b'], numParallel: 2, genTokensPerSec: 1000, defaultTokens: 10 }],
+      numParallel: 2,
+      requestTimeoutMs: 2000,
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('hands its running jobs back once its probe fails too', async () => {
+    const token = stack.token('provider', 'probe-user');
+    const sim = stack.sims[0]!;
+    const submit = async (prompt: string) =>
+      (
+        await call(stack, 'POST', '/api/local/process', {
+          token,
+          headers: { prefer: 'respond-async' },
+          body: { modelName: 'mistral:7b', prompt, timeoutSeconds: 60 },
+        })
+      ).body.id as string;
+    sim.script({ prompt: /^held/, tokens: 20_000 });
+    const held = await submit('held for a long time');
+    for (let i = 0; i < 100 && sim.counters.active === 0; i++) await sleep(20);
+    expect(sim.counters.active).toBe(1);
+    const aborts = sim.counters.aborts;
+
+    // One request fails: the instance goes out of service, but the held job keeps running.
+    sim.script({ prompt: /^boom/, error: { status: 500, message: 'llama runner crashed' }, once: true });
+    const boom = await submit('boom');
+    const healthy = async () =>
+      (await call(stack, 'GET', '/api/local/status', { token })).body.instances[0].healthy as boolean;
+    for (let i = 0; i < 100 && (await healthy()); i++) await sleep(20);
+    expect(await healthy()).toBe(false);
+    expect(sim.counters.aborts).toBe(aborts);
+
+    // Then the instance stops answering its probe: the held job is stopped there and queued again.
+    await sim.setFailure({ mode: 'error500' });
+    for (let i = 0; i < 100 && sim.counters.aborts === aborts; i++) await sleep(50);
+    expect(sim.counters.aborts).toBe(aborts + 1);
+    const view = await call(stack, 'GET', `/api/jobs/${held}`, { token });
+    expect(view.body.state).toBe('queued');
+
+    await sim.setFailure(null);
+    for (const id of [held, boom]) await call(stack, 'DELETE', `/api/jobs/${id}`, { token });
+  }, 20_000);
+});

@@ -274,11 +274,11 @@ export class InstanceWorker {
         ...(d.task && { task: d.task }),
       },
     };
-    this.#audit.push({ ...about, action: 'process.started', outcome: 'success' });
     try {
       // Pausing does not stop a fetch already waiting, so a job can still arrive while out of service.
       if (!this.#healthy)
         throw new JobFailure(JOB_ERROR_CODES.unavailable, `instance ${this.id} is out of service`, true);
+      this.#audit.push({ ...about, action: 'process.started', outcome: 'success' });
       return await processJob(jobId, job.data, {
         instanceId: this.id,
         ollama: this.#ollama,
@@ -369,14 +369,13 @@ export class InstanceWorker {
    * check failed, not just one request) the jobs running there are handed back at once.
    */
   #markUnhealthy(err: Error | OllamaError, opts: { abortRunning?: boolean } = {}): void {
+    if (opts.abortRunning) this.#handBackRunning();
     const reason = 'code' in err ? String(err.code) : err.message;
     this.#lastError = reason;
     if (!this.#healthy && this.#probe) return;
     const wasHealthy = this.#healthy;
     this.#healthy = false;
     for (const w of this.#workers.values()) void w.pause(true);
-    if (wasHealthy && opts.abortRunning)
-      for (const ctrl of this.#running.values()) ctrl.abort(INSTANCE_FAILED);
     this.#log[wasHealthy ? 'error' : 'warn'](
       { url: this.#opts.ollamaUrl, reason },
       'Ollama instance is unreachable; retrying',
@@ -389,9 +388,18 @@ export class InstanceWorker {
         await this.#discover();
         this.#markHealthy();
         void this.#beat();
-      } else this.#probe = setTimeout(probe, 1000);
+      } else {
+        // Out of service after one failed request, and now the instance itself does not answer.
+        this.#handBackRunning();
+        this.#probe = setTimeout(probe, 1000);
+      }
     };
     this.#probe = setTimeout(probe, 1000);
+  }
+
+  /** The instance failed its health check: jobs running there will not finish, so they run elsewhere. */
+  #handBackRunning(): void {
+    for (const ctrl of this.#running.values()) ctrl.abort(INSTANCE_FAILED);
   }
 
   async #beat(): Promise<void> {

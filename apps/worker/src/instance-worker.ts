@@ -26,7 +26,7 @@ import {
   waitForRedis,
   writeHeartbeat,
 } from '@ward/queue';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AuditBuffer } from './audit-buffer.js';
@@ -56,6 +56,9 @@ export interface InstanceWorkerOptions {
   metrics?: WardMetrics;
 }
 
+/** How long a job fetched while the instance is out of service waits before another instance may take it. */
+const HAND_BACK_DELAY_MS = 250;
+
 /** load_duration above this means the model was really loaded, not just looked up. */
 const LOAD_THRESHOLD_MS = 50;
 
@@ -65,7 +68,7 @@ export class InstanceWorker {
   readonly #keys: RedisKeys;
   readonly #ollama: OllamaClient;
   readonly #log: Logger;
-  readonly #workers = new Map<string, Worker<ProcessJobData, ProcessJobResult>>();
+  readonly #workers = new Map<string, ModelPuller>();
   readonly #conns = new Map<string, Redis>();
   readonly #running = new Map<string, AbortController>();
   /** Cancellations heard before their job started here (job id → time heard). */
@@ -187,7 +190,7 @@ export class InstanceWorker {
         if (this.#workers.has(model)) continue;
         const show = await this.#ollama.show(model).catch(() => undefined);
         if (show?.capabilities?.includes('vision')) this.#vision.add(model);
-        this.#workers.set(model, this.#makeWorker(model));
+        this.#workers.set(model, this.#makePuller(model));
         this.#log.info({ model }, 'serving model');
       }
       if (this.#opts.models) {
@@ -205,7 +208,7 @@ export class InstanceWorker {
    * Stops serving a model the instance no longer has (deleted, or no longer configured), so
    * gateways stop routing it here. Jobs of it already running end as Ollama answers them.
    */
-  #dropModel(model: string, worker: Worker<ProcessJobData, ProcessJobResult>): void {
+  #dropModel(model: string, worker: ModelPuller): void {
     this.#workers.delete(model);
     this.#vision.delete(model);
     const conn = this.#conns.get(model);
@@ -223,7 +226,7 @@ export class InstanceWorker {
   }
 
   /**
-   * A model's queue connection: its BullMQ Worker's commands and the replies of its jobs. Writes
+   * A model's queue connection: its BullMQ Workers' commands and the replies of its jobs. Writes
    * are coalesced per turn of the event loop, so a job's reply and its move to finished (and
    * those of other jobs that ended in the same turn) reach Redis in one write.
    */
@@ -236,26 +239,39 @@ export class InstanceWorker {
     return c;
   }
 
-  #makeWorker(model: string): Worker<ProcessJobData, ProcessJobResult> {
+  #makePuller(model: string): ModelPuller {
     const lockDuration = this.#opts.lockDurationMs ?? 10_000;
-    const worker = new Worker<ProcessJobData, ProcessJobResult>(
-      queueNameFor(model),
-      (job) => this.#run(job),
-      {
-        connection: this.#conn(model),
-        prefix: this.#keys.bull,
-        concurrency: this.#opts.numParallel,
-        lockDuration,
-        stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
-        maxStalledCount: 1,
-      },
-    );
-    worker.on('error', (err) => this.#log.error({ err: { message: err.message } }, 'queue worker error'));
-    return worker;
+    const connection = this.#conn(model);
+    const workers = splitSlots(this.#opts.numParallel).map((concurrency) => {
+      const worker = new Worker<ProcessJobData, ProcessJobResult>(
+        queueNameFor(model),
+        (job, token) => this.#run(job, token),
+        {
+          connection,
+          prefix: this.#keys.bull,
+          concurrency,
+          lockDuration,
+          stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
+          maxStalledCount: 1,
+        },
+      );
+      worker.on('error', (err) => this.#log.error({ err: { message: err.message } }, 'queue worker error'));
+      return worker;
+    });
+    return new ModelPuller(workers);
   }
 
-  async #run(job: Job<ProcessJobData, ProcessJobResult>): Promise<ProcessJobResult> {
+  async #run(
+    job: Job<ProcessJobData, ProcessJobResult>,
+    token: string | undefined,
+  ): Promise<ProcessJobResult> {
     const jobId = job.id!;
+    if (!this.#healthy) {
+      // Pausing does not stop a fetch already waiting, so a job can still arrive while out of
+      // service. It goes back for a healthy instance without spending one of its attempts.
+      await job.moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, token);
+      throw new DelayedError();
+    }
     const ctrl = new AbortController();
     if (this.#cancelled.delete(jobId)) ctrl.abort();
     this.#running.set(jobId, ctrl);
@@ -275,9 +291,6 @@ export class InstanceWorker {
       },
     };
     try {
-      // Pausing does not stop a fetch already waiting, so a job can still arrive while out of service.
-      if (!this.#healthy)
-        throw new JobFailure(JOB_ERROR_CODES.unavailable, `instance ${this.id} is out of service`, true);
       this.#audit.push({ ...about, action: 'process.started', outcome: 'success' });
       return await processJob(jobId, job.data, {
         instanceId: this.id,
@@ -360,7 +373,7 @@ export class InstanceWorker {
     if (this.#healthy) return;
     this.#healthy = true;
     this.#lastError = undefined;
-    for (const w of this.#workers.values()) if (w.isPaused()) w.resume();
+    for (const w of this.#workers.values()) w.resume();
     this.#log.info({ url: this.#opts.ollamaUrl }, 'Ollama instance is reachable');
   }
 
@@ -435,5 +448,39 @@ export class InstanceWorker {
     await writeHeartbeat(this.#redis, this.#keys, hb, this.#opts.heartbeatIntervalMs * 3).catch(
       (err: Error) => this.#log.warn({ reason: err.message }, 'heartbeat not written'),
     );
+  }
+}
+
+/** Slots one BullMQ Worker fetches for; a model with more has several Workers. */
+const SLOTS_PER_FETCHER = 4;
+/** Most Workers (each with its own blocking Redis connection) for one model. */
+const MAX_FETCHERS = 16;
+
+/**
+ * Splits a model's parallel slots over BullMQ Workers. A Worker fetches jobs one Redis round trip
+ * after another, so with many slots (a small, fast model) a burst would wait on that sequence
+ * while slots stand free; several Workers fetch side by side. The parts add up to `numParallel`,
+ * so the instance never runs more at once; up to {@link SLOTS_PER_FETCHER} slots it is one Worker.
+ */
+export function splitSlots(numParallel: number): number[] {
+  const n = Math.min(MAX_FETCHERS, Math.max(1, Math.ceil(numParallel / SLOTS_PER_FETCHER)));
+  const base = Math.floor(numParallel / n);
+  return Array.from({ length: n }, (_, i) => base + (i < numParallel % n ? 1 : 0));
+}
+
+/** The BullMQ Workers that pull one model's jobs, paused, resumed and closed together. */
+class ModelPuller {
+  constructor(readonly workers: readonly Worker<ProcessJobData, ProcessJobResult>[]) {}
+
+  resume(): void {
+    for (const w of this.workers) if (w.isPaused()) w.resume();
+  }
+
+  async pause(doNotWaitActive: boolean): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.pause(doNotWaitActive)));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
   }
 }

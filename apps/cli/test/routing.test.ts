@@ -69,6 +69,41 @@ describe('priorities and rate limits', () => {
   });
 });
 
+describe('rate limit shared by a role', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      sims: [{ models: ['mistral:7b'], numParallel: 1, genTokensPerSec: 400, defaultTokens: 20 }],
+      numParallel: 1,
+      env: { RATE_LIMIT_PER_MINUTE: 'staff=3', RATE_LIMIT_PER_ROLE_PER_MINUTE: 'staff=5' },
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('answers 429 once a role has used its shared limit; a user refused by their own limit uses none of it', async () => {
+    const status = async (user: string) =>
+      call(stack, 'GET', '/api/local/status', { token: stack.token('staff', user) });
+    const statuses = async (user: string, n: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) out.push((await status(user)).status);
+      return out;
+    };
+    // Two refused by the user's own limit: they are taken back out of the role's count.
+    expect(await statuses('staff-a', 5)).toEqual([200, 200, 200, 429, 429]);
+    expect(await statuses('staff-b', 2)).toEqual([200, 200]);
+    // The role's five are used: a third staff user, well under their own limit, is refused.
+    const refused = await status('staff-c');
+    expect(refused.status).toBe(429);
+    expect(refused.body.code).toBe('WARD_RATE_LIMITED');
+    expect(refused.body.message).toContain("staff role's shared rate limit of 5");
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // Other roles have their own share.
+    expect(
+      (await call(stack, 'GET', '/api/local/status', { token: stack.token('provider', 'prov') })).status,
+    ).toBe(200);
+  });
+});
+
 describe('instance failure and recovery', () => {
   let stack: Stack;
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { type GatewayConfig, hipaaSecretProblems, internalTokenFrom } from '@ward/config';
+import { isRole, type Role } from '@ward/contracts';
 import type { Database } from '@ward/db';
 import { redisKeys, type Sealer } from '@ward/queue';
 import Fastify, {
@@ -181,28 +182,47 @@ export async function createServer({
     metrics,
     auditProxy: auditProxyFrom(config),
     rateLimits: config.RATE_LIMIT_ENABLED
-      ? rateLimitsFrom(config.RATE_LIMIT_PER_MINUTE, config.REDIS_PREFIX)
+      ? rateLimitsFrom(
+          config.RATE_LIMIT_PER_MINUTE,
+          config.REDIS_PREFIX,
+          config.RATE_LIMIT_PER_ROLE_PER_MINUTE,
+        )
       : undefined,
     identity: identity.options,
   });
   return app;
 }
 
-/** Reads `role=n` pairs; unnamed roles keep their defaults. */
-export function rateLimitsFrom(pairs: string[], redisPrefix: string) {
+/**
+ * Reads `role=n` pairs: per-user limits (unnamed roles keep their defaults) and the optional
+ * limits shared by all users of a role (unnamed roles have none).
+ */
+export function rateLimitsFrom(pairs: string[], redisPrefix: string, perRolePairs: string[] = []) {
   const perMinute = { admin: 600, provider: 600, staff: 300, auditor: 300 };
   let anonymousPerMinute = 60;
-  for (const pair of pairs) {
+  for (const [role, value] of rolePairs('RATE_LIMIT_PER_MINUTE', pairs, true)) {
+    if (role === 'anonymous') anonymousPerMinute = value;
+    else perMinute[role] = value;
+  }
+  const perRolePerMinute: Partial<Record<Role, number>> = {};
+  for (const [role, value] of rolePairs('RATE_LIMIT_PER_ROLE_PER_MINUTE', perRolePairs, false))
+    if (role !== 'anonymous') perRolePerMinute[role] = value;
+  return { perMinute, anonymousPerMinute, perRolePerMinute, redisPrefix };
+}
+
+function rolePairs(
+  variable: string,
+  pairs: string[],
+  anonymous: boolean,
+): Array<[Role | 'anonymous', number]> {
+  return pairs.map((pair) => {
     const [role, n] = pair.split('=');
     const value = Number(n);
     if (!Number.isInteger(value) || value < 1)
-      throw new Error(`RATE_LIMIT_PER_MINUTE entry "${pair}" needs a whole number`);
-    if (role === 'anonymous') anonymousPerMinute = value;
-    else if (role === 'admin' || role === 'provider' || role === 'staff' || role === 'auditor')
-      perMinute[role] = value;
-    else throw new Error(`RATE_LIMIT_PER_MINUTE names an unknown role "${role}"`);
-  }
-  return { perMinute, anonymousPerMinute, redisPrefix };
+      throw new Error(`${variable} entry "${pair}" needs a whole number`);
+    if ((role === 'anonymous' && anonymous) || isRole(role)) return [role, value];
+    throw new Error(`${variable} names an unknown role "${role}"`);
+  });
 }
 
 /** The audit API the gateway proxies to, and the token it proves itself with. */

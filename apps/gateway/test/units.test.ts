@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseTtl } from '../src/auth.js';
 import { checkImage } from '../src/images.js';
 import { normalizeModel } from '../src/routes/process.js';
+import { rateLimitsFrom } from '../src/server.js';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==';
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(60, 1)]).toString('base64');
@@ -37,5 +38,25 @@ describe('parseTtl', () => {
     expect(parseTtl('8h')).toBe(28_800_000);
     expect(parseTtl(30)).toBe(30_000);
     expect(() => parseTtl('soon')).toThrow(/not a duration/);
+  });
+});
+
+describe('rateLimitsFrom', () => {
+  it('reads per-user and per-role limits, refusing values that name no role or no number', () => {
+    const limits = rateLimitsFrom(['staff=3', 'anonymous=9'], 'w', ['staff=50', 'provider=900']);
+    expect(limits.perMinute).toEqual({ admin: 600, provider: 600, staff: 3, auditor: 300 });
+    expect(limits.anonymousPerMinute).toBe(9);
+    expect(limits.perRolePerMinute).toEqual({ staff: 50, provider: 900 });
+    expect(rateLimitsFrom([], 'w').perRolePerMinute).toEqual({});
+    // Anonymous callers are limited per address; no role shares their limit.
+    expect(() => rateLimitsFrom([], 'w', ['anonymous=5'])).toThrow(
+      'RATE_LIMIT_PER_ROLE_PER_MINUTE names an unknown role "anonymous"',
+    );
+    expect(() => rateLimitsFrom([], 'w', ['staff=many'])).toThrow(
+      'RATE_LIMIT_PER_ROLE_PER_MINUTE entry "staff=many" needs a whole number',
+    );
+    expect(() => rateLimitsFrom(['nurse=5'], 'w')).toThrow(
+      'RATE_LIMIT_PER_MINUTE names an unknown role "nurse"',
+    );
   });
 });

@@ -165,7 +165,12 @@ export const gatewayEnv = {
       'Requests per minute per user, by role: role=n pairs (admin, provider, staff, auditor, anonymous)',
     default: ['admin=600', 'provider=600', 'staff=300', 'auditor=300', 'anonymous=60'],
   }),
-  RATE_LIMIT_ENABLED: env.bool({ description: 'Enforce per-user rate limits (429)', default: true }),
+  RATE_LIMIT_PER_ROLE_PER_MINUTE: env.list({
+    description:
+      'Requests per minute shared by all users of a role: role=n pairs (admin, provider, staff, auditor); a role left out has no shared limit',
+    optional: true,
+  }),
+  RATE_LIMIT_ENABLED: env.bool({ description: 'Enforce the rate limits (429)', default: true }),
   WARD_TASK_MODELS: env.string({
     description:
       'Model per clinical task, task=model pairs comma separated (default: each task names its own)',

@@ -8,6 +8,7 @@ import type { ProcessOutcome } from '@ward/contracts';
 import {
   type InstanceHeartbeat,
   JOB_ERROR_CODES,
+  LOST_JOB_MESSAGE,
   type ProcessJobData,
   type ProcessJobResult,
 } from '@ward/contracts';
@@ -256,6 +257,10 @@ export class InstanceWorker {
         },
       );
       worker.on('error', (err) => this.#log.error({ err: { message: err.message } }, 'queue worker error'));
+      // A deferred failure is one BullMQ decided (the job stalled too often); the job never ran here.
+      worker.on('failed', (job) => {
+        if (job?.deferredFailure) this.#onLost(job);
+      });
       return worker;
     });
     return new ModelPuller(workers);
@@ -279,17 +284,7 @@ export class InstanceWorker {
     const d = job.data;
     // Every message of a job goes over one connection, so chunks, answer and error stay in order.
     const replies = this.#conn(d.model);
-    const about = {
-      actor: { sub: d.actor.sub, role: d.actor.role, method: d.actor.method },
-      requestId: d.requestId,
-      resource: {
-        type: d.task ? ('task' as const) : ('job' as const),
-        jobId,
-        model: d.model,
-        instance: this.id,
-        ...(d.task && { task: d.task }),
-      },
-    };
+    const about = this.#about(jobId, d);
     try {
       this.#audit.push({ ...about, action: 'process.started', outcome: 'success' });
       return await processJob(jobId, job.data, {
@@ -351,6 +346,46 @@ export class InstanceWorker {
     } finally {
       this.#running.delete(jobId);
     }
+  }
+
+  /** Who and what a job's audit events are about. */
+  #about(jobId: string, d: ProcessJobData) {
+    return {
+      actor: { sub: d.actor.sub, role: d.actor.role, method: d.actor.method },
+      requestId: d.requestId,
+      resource: {
+        type: d.task ? ('task' as const) : ('job' as const),
+        jobId,
+        model: d.model,
+        instance: this.id,
+        ...(d.task && { task: d.task }),
+      },
+    };
+  }
+
+  /**
+   * BullMQ failed a job without running it here: its workers stopped while running it more often
+   * than allowed (it stalled). The waiting gateway hears so now, rather than at the deadline.
+   */
+  #onLost(job: Job<ProcessJobData, ProcessJobResult>): void {
+    const d = job.data;
+    this.#log.warn(
+      { jobId: job.id, model: d.model, code: JOB_ERROR_CODES.internal },
+      'job lost: it stalled too often',
+    );
+    this.#audit.push({
+      ...this.#about(job.id!, d),
+      action: 'process.failed',
+      outcome: 'error',
+      reason: JOB_ERROR_CODES.internal,
+    });
+    if (d.replyTo)
+      this.#conn(d.model)
+        .publish(
+          d.replyTo,
+          JSON.stringify({ j: job.id, t: 'e', c: JOB_ERROR_CODES.internal, m: LOST_JOB_MESSAGE }),
+        )
+        .catch(() => {});
   }
 
   #observe(model: string, acceptedAt: number, o: ProcessOutcome): void {

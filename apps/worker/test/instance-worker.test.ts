@@ -122,4 +122,35 @@ describe('InstanceWorker with its slots over several Workers', () => {
     expect(worker.healthy).toBe(true);
     expect(sim.counters.maxActive).toBeLessThanOrEqual(10);
   });
+
+  it('tells the waiting gateway at once when BullMQ fails a job that stalled too often', async () => {
+    const channel = `${prefix}:reply:test`;
+    const sub = createRedis(REDIS_URL, 'subscriber');
+    const heard: string[] = [];
+    sub.on('message', (_c: string, raw: string) => heard.push(raw));
+    await sub.subscribe(channel);
+    try {
+      const before = generated();
+      const [job] = jobs('stalled', 1);
+      // Delayed, so the mark BullMQ's stalled check leaves is on the job before a worker takes it.
+      await queue.add(job!.name, { ...job!.data, replyTo: channel }, { ...job!.opts, delay: 300 });
+      await admin.hset(
+        `${keys.bull}:${queueNameFor(MODEL)}:${job!.opts.jobId}`,
+        'defa',
+        'job stalled more than allowable limit',
+      );
+      await until('the failure published', () => heard.length > 0, 5000);
+      expect(JSON.parse(heard[0]!)).toEqual({
+        j: job!.opts.jobId,
+        t: 'e',
+        c: 'WARD_INTERNAL',
+        m: 'the job was lost by the workers running it',
+      });
+      expect(await queue.getJobState(job!.opts.jobId)).toBe('failed');
+      // It never ran again.
+      expect(generated()).toBe(before);
+    } finally {
+      sub.disconnect();
+    }
+  });
 });

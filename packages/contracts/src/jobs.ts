@@ -86,6 +86,9 @@ export interface InstanceHeartbeat {
   updatedAt: number;
 }
 
+/** What a client hears of a job BullMQ failed because its workers stopped while running it too often. */
+export const LOST_JOB_MESSAGE = 'the job was lost by the workers running it';
+
 /** Error codes a worker reports for a failed job. Stable: clients and docs rely on them. */
 export const JOB_ERROR_CODES = {
   deadline: 'WARD_JOB_DEADLINE_EXCEEDED',

@@ -2,6 +2,7 @@ import {
   type Actor,
   JOB_ERROR_CODES,
   type JobView,
+  LOST_JOB_MESSAGE,
   type Priority,
   type ProcessJobData,
   type ProcessJobResult,
@@ -349,7 +350,7 @@ export class JobService {
       const ours = code !== undefined && WARD_JOB_CODES.has(code);
       const error = ours
         ? { code, message: rest.join(': ') || 'the job failed' }
-        : { code: JOB_ERROR_CODES.internal, message: 'the job was lost by the workers running it' };
+        : { code: JOB_ERROR_CODES.internal, message: LOST_JOB_MESSAGE };
       return { ...base, state: error.code === JOB_ERROR_CODES.cancelled ? 'cancelled' : 'failed', error };
     }
     return { ...base, state: state === 'active' ? 'active' : 'queued' };

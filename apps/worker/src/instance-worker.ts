@@ -55,7 +55,14 @@ export interface InstanceWorkerOptions {
   lockDurationMs?: number;
   /** Where to record job, token and instance metrics. */
   metrics?: WardMetrics;
+  /** How often an instance out of service is probed (default 1 s). */
+  probeIntervalMs?: number;
 }
+
+/** A failure this soon after returning to service counts as flapping. */
+const FLAP_WINDOW_MS = 30_000;
+/** Longest an instance that keeps failing after its probes stays out of service before the next probe. */
+const PROBE_MAX_MS = 60_000;
 
 /** How long a job fetched while the instance is out of service waits before another instance may take it. */
 const HAND_BACK_DELAY_MS = 250;
@@ -86,6 +93,11 @@ export class InstanceWorker {
   #version: string | undefined;
   #timers: NodeJS.Timeout[] = [];
   #probe: NodeJS.Timeout | undefined;
+  readonly #probeMs: number;
+  /** How long the instance stays out of service after its latest failure before the first probe. */
+  #outFor: number;
+  /** When a probe last brought the instance back into service. */
+  #restoredAt = 0;
   #closing = false;
   #discovering: Promise<void> | undefined;
   /** Workers of dropped models, still finishing. */
@@ -107,6 +119,8 @@ export class InstanceWorker {
       metadataTimeoutMs: Math.min(opts.requestTimeoutMs, 10_000),
     });
     this.#log = opts.logger.child({ instance: this.id });
+    this.#probeMs = opts.probeIntervalMs ?? 1000;
+    this.#outFor = this.#probeMs;
   }
 
   /** Connects to Redis (failing fast when it is unreachable), then discovers models and starts pulling. */
@@ -428,21 +442,31 @@ export class InstanceWorker {
       { url: this.#opts.ollamaUrl, reason },
       'Ollama instance is unreachable; retrying',
     );
+    // An instance that fails again soon after a probe let it back (it answers the probe but not
+    // the work) stays out twice as long each time, so it does not burn jobs' attempts once a second.
+    const flapped = wasHealthy && Date.now() - this.#restoredAt < FLAP_WINDOW_MS;
+    this.#outFor = flapped ? Math.min(this.#outFor * 2, PROBE_MAX_MS) : this.#probeMs;
+    if (flapped)
+      this.#log.warn(
+        { url: this.#opts.ollamaUrl, outForMs: this.#outFor },
+        'Ollama instance failed again soon after returning',
+      );
     void this.#beat();
     const probe = async () => {
       if (this.#closing) return;
       if (await this.#ollama.ping().catch(() => false)) {
         this.#probe = undefined;
+        this.#restoredAt = Date.now();
         await this.#discover();
         this.#markHealthy();
         void this.#beat();
       } else {
         // Out of service after one failed request, and now the instance itself does not answer.
         this.#handBackRunning();
-        this.#probe = setTimeout(probe, 1000);
+        this.#probe = setTimeout(probe, this.#probeMs);
       }
     };
-    this.#probe = setTimeout(probe, 1000);
+    this.#probe = setTimeout(probe, this.#outFor);
   }
 
   /** The instance failed its health check: jobs running there will not finish, so they run elsewhere. */

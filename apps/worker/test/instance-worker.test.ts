@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import type { ProcessJobData } from '@ward/contracts';
-import { type SimHandle, startSim } from '@ward/ollama-sim';
+import { type SimHandle, type SimOptions, startSim } from '@ward/ollama-sim';
 import { createRedis, deleteByPrefix, queueNameFor, redisKeys, Sealer } from '@ward/queue';
-import { Queue } from 'bullmq';
+import { type JobsOptions, Queue } from 'bullmq';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InstanceWorker, splitSlots } from '../src/instance-worker.js';
+import { InstanceWorker, type InstanceWorkerOptions, splitSlots } from '../src/instance-worker.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MODEL = 'mistral:7b';
@@ -24,118 +25,131 @@ describe('splitSlots', () => {
   });
 });
 
-describe('InstanceWorker with its slots over several Workers', () => {
+const sealer = new Sealer({ currentId: 'k1', keys: new Map([['k1', randomBytes(32)]]) });
+
+/** A sim, an InstanceWorker on it (its own Redis prefix) and the model's queue; closed after the describe. */
+function fixture(simOptions: SimOptions, workerOptions: Partial<InstanceWorkerOptions>) {
   const prefix = `test-iw-${randomUUID()}`;
   const keys = redisKeys(prefix);
-  const sealer = new Sealer({ currentId: 'k1', keys: new Map([['k1', randomBytes(32)]]) });
   const admin = createRedis(REDIS_URL, 'worker');
-  let sim: SimHandle;
-  let worker: InstanceWorker;
-  let queue: Queue<ProcessJobData>;
-
+  const f = {
+    prefix,
+    keys,
+    admin,
+    sim: undefined as unknown as SimHandle,
+    worker: undefined as unknown as InstanceWorker,
+    queue: undefined as unknown as Queue<ProcessJobData>,
+    generated: () => f.sim.counters.requests.byEndpoint['/api/generate'] ?? 0,
+  };
   beforeAll(async () => {
-    // The sim has room for far more than the worker may send, so only the worker limits concurrency.
-    sim = await startSim({ models: [MODEL], numParallel: 64, genTokensPerSec: 2000, defaultTokens: 4 });
-    worker = new InstanceWorker({
+    f.sim = await startSim({ models: [MODEL], genTokensPerSec: 2000, defaultTokens: 4, ...simOptions });
+    f.worker = new InstanceWorker({
       redisUrl: REDIS_URL,
       redisPrefix: prefix,
-      ollamaUrl: sim.url,
+      ollamaUrl: f.sim.url,
       instanceId: 'gpu0',
-      numParallel: 10,
+      numParallel: 1,
       keepAlive: '5m',
       requestTimeoutMs: 10_000,
       heartbeatIntervalMs: 1000,
       sealer,
       logger: pino({ level: 'silent' }),
+      ...workerOptions,
     });
-    await worker.start();
-    queue = new Queue<ProcessJobData>(queueNameFor(MODEL), { connection: admin, prefix: keys.bull });
+    await f.worker.start();
+    f.queue = new Queue<ProcessJobData>(queueNameFor(MODEL), { connection: admin, prefix: keys.bull });
   });
-
   afterAll(async () => {
-    await worker.close();
-    await queue.close();
+    await f.worker.close();
+    await f.queue.close();
     await deleteByPrefix(admin, prefix);
     await admin.quit();
-    await sim.close();
+    await f.sim.close();
   });
+  return f;
+}
 
-  const jobs = (tag: string, count: number) => {
-    const now = Date.now();
-    return Array.from({ length: count }, (_, i) => ({
-      name: 'process',
-      data: {
-        v: 1 as const,
-        requestId: `req-${tag}-${i}`,
-        actor: { sub: 'dr', role: 'provider' as const, method: 'jwt' as const },
-        model: MODEL,
-        priority: 'routine' as const,
-        deadline: now + 30_000,
-        acceptedAt: now,
-        replyTo: null,
-        stream: false,
-        sealed: sealer.sealJson({ prompt: `${tag} ${i}` }),
-      },
-      opts: { jobId: `${tag}-${i}` },
-    }));
-  };
-  const until = async (what: string, ok: () => Promise<boolean> | boolean, ms = 20_000) => {
-    const deadline = Date.now() + ms;
-    while (!(await ok())) {
-      if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
-  const generated = () => sim.counters.requests.byEndpoint['/api/generate'] ?? 0;
+/** `count` jobs as a gateway adds them (async: no reply channel), prompts `<tag> <i>`. */
+function jobs(tag: string, count: number, opts: JobsOptions = {}) {
+  const now = Date.now();
+  return Array.from({ length: count }, (_, i) => ({
+    name: 'process',
+    data: {
+      v: 1 as const,
+      requestId: `req-${tag}-${i}`,
+      actor: { sub: 'dr', role: 'provider' as const, method: 'jwt' as const },
+      model: MODEL,
+      priority: 'routine' as const,
+      deadline: now + 60_000,
+      acceptedAt: now,
+      replyTo: null,
+      stream: false,
+      sealed: sealer.sealJson({ prompt: `${tag} ${i}` }),
+    },
+    opts: { ...opts, jobId: `${tag}-${i}` },
+  }));
+}
+
+async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('InstanceWorker with its slots over several Workers', () => {
+  // The sim has room for far more than the worker may send, so only the worker limits concurrency.
+  const f = fixture({ numParallel: 64 }, { numParallel: 10 });
 
   it('runs exactly numParallel jobs at once on the instance, and every job once', async () => {
-    sim.script({ prompt: /slot-test/, reply: 'done', delayMs: 150 });
-    await queue.addBulk(jobs('slot-test', 40));
-    await until('40 jobs completed', async () => (await queue.getJobCountByTypes('completed')) >= 40);
-    const c = sim.counters;
+    f.sim.script({ prompt: /slot-test/, reply: 'done', delayMs: 150 });
+    await f.queue.addBulk(jobs('slot-test', 40));
+    await until('40 jobs completed', async () => (await f.queue.getJobCountByTypes('completed')) >= 40);
+    const c = f.sim.counters;
     // Three Workers (4 + 3 + 3 slots) together fill the instance's ten slots and never exceed them.
     expect(c.maxActive).toBe(10);
     expect(c.requests.byEndpoint['/api/generate']).toBe(40);
-    expect(await queue.getJobCountByTypes('failed')).toBe(0);
+    expect(await f.queue.getJobCountByTypes('failed')).toBe(0);
   });
 
   it('stops every Worker pulling while the instance fails, and resumes them all when it answers', async () => {
-    await sim.setFailure({ mode: 'error500' });
-    const before = generated();
-    await queue.addBulk(jobs('fail-first', 1));
-    await until('the instance marked out of service', () => !worker.healthy);
-    const afterFailure = generated();
+    await f.sim.setFailure({ mode: 'error500' });
+    const before = f.generated();
+    await f.queue.addBulk(jobs('fail-first', 1));
+    await until('the instance marked out of service', () => !f.worker.healthy);
+    const afterFailure = f.generated();
     expect(afterFailure - before).toBe(1);
-    await queue.addBulk(jobs('while-down', 20));
+    await f.queue.addBulk(jobs('while-down', 20));
     await new Promise((r) => setTimeout(r, 500));
     // No Worker of the model took a job to the failing instance. A fetch already waiting when the
     // Workers paused hands its job back (delayed), without spending one of the job's attempts.
-    expect(generated()).toBe(afterFailure);
-    expect(await queue.getJobCountByTypes('wait', 'prioritized', 'delayed')).toBe(20);
-    const handedBack = await queue.getJobs(['delayed'], 0, -1);
+    expect(f.generated()).toBe(afterFailure);
+    expect(await f.queue.getJobCountByTypes('wait', 'prioritized', 'delayed')).toBe(20);
+    const handedBack = await f.queue.getJobs(['delayed'], 0, -1);
     for (const j of handedBack) expect(j.attemptsMade).toBe(0);
-    await sim.setFailure(null);
+    await f.sim.setFailure(null);
     await until('the 20 jobs completed after the probe', async () => {
-      const done = await queue.getJobs(['completed'], 0, -1);
+      const done = await f.queue.getJobs(['completed'], 0, -1);
       return done.filter((j) => j.id!.startsWith('while-down')).length === 20;
     });
-    expect(worker.healthy).toBe(true);
-    expect(sim.counters.maxActive).toBeLessThanOrEqual(10);
+    expect(f.worker.healthy).toBe(true);
+    expect(f.sim.counters.maxActive).toBeLessThanOrEqual(10);
   });
 
   it('tells the waiting gateway at once when BullMQ fails a job that stalled too often', async () => {
-    const channel = `${prefix}:reply:test`;
+    const channel = `${f.prefix}:reply:test`;
     const sub = createRedis(REDIS_URL, 'subscriber');
     const heard: string[] = [];
     sub.on('message', (_c: string, raw: string) => heard.push(raw));
     await sub.subscribe(channel);
     try {
-      const before = generated();
+      const before = f.generated();
       const [job] = jobs('stalled', 1);
       // Delayed, so the mark BullMQ's stalled check leaves is on the job before a worker takes it.
-      await queue.add(job!.name, { ...job!.data, replyTo: channel }, { ...job!.opts, delay: 300 });
-      await admin.hset(
-        `${keys.bull}:${queueNameFor(MODEL)}:${job!.opts.jobId}`,
+      await f.queue.add(job!.name, { ...job!.data, replyTo: channel }, { ...job!.opts, delay: 300 });
+      await f.admin.hset(
+        `${f.keys.bull}:${queueNameFor(MODEL)}:${job!.opts.jobId}`,
         'defa',
         'job stalled more than allowable limit',
       );
@@ -146,11 +160,46 @@ describe('InstanceWorker with its slots over several Workers', () => {
         c: 'WARD_INTERNAL',
         m: 'the job was lost by the workers running it',
       });
-      expect(await queue.getJobState(job!.opts.jobId)).toBe('failed');
+      expect(await f.queue.getJobState(job!.opts.jobId)).toBe('failed');
       // It never ran again.
-      expect(generated()).toBe(before);
+      expect(f.generated()).toBe(before);
     } finally {
       sub.disconnect();
     }
+  });
+});
+
+describe('InstanceWorker on an instance that answers its probe but fails the work', () => {
+  /** The worker's health changes, read from its log. */
+  const changes: Array<{ at: number; healthy: boolean }> = [];
+  const log = new Writable({
+    write(line: Buffer, _enc, done) {
+      const { msg, time } = JSON.parse(line.toString()) as { msg: string; time: number };
+      if (msg === 'Ollama instance is reachable') changes.push({ at: time, healthy: true });
+      if (msg === 'Ollama instance is unreachable; retrying') changes.push({ at: time, healthy: false });
+      done();
+    },
+  });
+
+  const f = fixture({ numParallel: 1 }, { probeIntervalMs: 150, logger: pino({ level: 'info' }, log) });
+
+  it('stays out of service twice as long after each failure that follows a successful probe', async () => {
+    // /api/version answers (the probe passes) while every generation fails with a 500.
+    f.sim.script({ prompt: /flap/, error: { status: 500, message: 'CUDA error: out of memory' } });
+    await f.queue.addBulk(jobs('flap', 40, { attempts: 5, backoff: { type: 'fixed', delay: 10 } }));
+    // Lengths of the spells out of service, from the worker's log.
+    const outages = () => {
+      const out: number[] = [];
+      for (let i = 1; i < changes.length; i++)
+        if (changes[i]!.healthy && !changes[i - 1]!.healthy) out.push(changes[i]!.at - changes[i - 1]!.at);
+      return out;
+    };
+    const end = Date.now() + 4000;
+    while (Date.now() < end && outages().length < 3) await new Promise((r) => setTimeout(r, 20));
+    const spells = outages().slice(0, 3);
+    expect(spells).toHaveLength(3);
+    // 150 ms, then 300 and 600: each spell at least half again as long as the one before.
+    expect(spells[0]!).toBeLessThan(450);
+    for (let i = 1; i < spells.length; i++) expect(spells[i]!).toBeGreaterThan(spells[i - 1]! * 1.5);
   });
 });

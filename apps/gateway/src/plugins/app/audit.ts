@@ -41,7 +41,7 @@ export interface AuditPluginOptions {
   timeoutMs?: number;
   /** Queue name (default `audit`); tests use their own. */
   queueName?: string;
-  /** Outside HIPAA mode, how long events gather before they are sent, in ms (default 5). */
+  /** Outside HIPAA mode, how long events gather before they are sent, in ms (default 20, as the workers). */
   lingerMs?: number;
 }
 
@@ -135,7 +135,7 @@ export default fp(
     const enqueue = (event: AuditEvent) =>
       new Promise<void>((resolve, reject) => {
         if (batch.length === 0)
-          timer = opts.failClosed ? setImmediate(flush) : setTimeout(flush, opts.lingerMs ?? 5);
+          timer = opts.failClosed ? setImmediate(flush) : setTimeout(flush, opts.lingerMs ?? 20);
         batch.push({ event, resolve, reject });
       });
 

@@ -213,7 +213,9 @@ export class InstanceWorker {
         if (missing.length)
           this.#log.warn({ missing }, 'configured models are not installed on the instance');
       }
-      this.#markHealthy();
+      // While out of service only the probe brings the instance back (it paces an instance that
+      // answers but fails the work).
+      if (!this.#probe) this.#markHealthy();
     } catch (err) {
       this.#markUnhealthy(err as Error);
     }
@@ -268,6 +270,8 @@ export class InstanceWorker {
           lockDuration,
           stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
           maxStalledCount: 1,
+          // Started by resume() once the instance is in service, so none fetches while it is out.
+          autorun: false,
         },
       );
       worker.on('error', (err) => this.#log.error({ err: { message: err.message } }, 'queue worker error'));
@@ -277,7 +281,9 @@ export class InstanceWorker {
       });
       return worker;
     });
-    return new ModelPuller(workers);
+    const puller = new ModelPuller(workers);
+    if (this.#healthy) puller.resume();
+    return puller;
   }
 
   async #run(
@@ -285,12 +291,7 @@ export class InstanceWorker {
     token: string | undefined,
   ): Promise<ProcessJobResult> {
     const jobId = job.id!;
-    if (!this.#healthy) {
-      // Pausing does not stop a fetch already waiting, so a job can still arrive while out of
-      // service. It goes back for a healthy instance without spending one of its attempts.
-      await job.moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, token);
-      throw new DelayedError();
-    }
+    if (!this.#healthy) await this.#handBack(job, token);
     const ctrl = new AbortController();
     if (this.#cancelled.delete(jobId)) ctrl.abort();
     this.#running.set(jobId, ctrl);
@@ -362,6 +363,41 @@ export class InstanceWorker {
     }
   }
 
+  /**
+   * Pausing does not stop a fetch already waiting, so a job can still arrive while out of service.
+   * It goes back for a healthy instance without spending one of its attempts; if that fails (the
+   * job's lock is gone), it is handed back as a failed attempt, as any failure of the instance is.
+   */
+  async #handBack(job: Job<ProcessJobData, ProcessJobResult>, token: string | undefined): Promise<never> {
+    try {
+      await job.moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, token);
+    } catch {
+      const failure = new JobFailure(
+        JOB_ERROR_CODES.unavailable,
+        `instance ${this.id} is out of service`,
+        true,
+      );
+      const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1) || Date.now() >= job.data.deadline;
+      if (!final) throw new Error(failure.toReason());
+      this.#audit.push({
+        ...this.#about(job.id!, job.data),
+        action: 'process.failed',
+        outcome: 'error',
+        reason: failure.code,
+      });
+      if (job.data.replyTo) this.#reply(job, failure.code, failure.message);
+      throw new UnrecoverableError(failure.toReason());
+    }
+    throw new DelayedError();
+  }
+
+  /** Tells the gateway waiting for `job` that it failed (over the shared connection: the job never ran here). */
+  #reply(job: Job<ProcessJobData, ProcessJobResult>, code: string, message: string): void {
+    this.#redis
+      .publish(job.data.replyTo!, JSON.stringify({ j: job.id, t: 'e', c: code, m: message }))
+      .catch(() => {});
+  }
+
   /** Who and what a job's audit events are about. */
   #about(jobId: string, d: ProcessJobData) {
     return {
@@ -393,13 +429,7 @@ export class InstanceWorker {
       outcome: 'error',
       reason: JOB_ERROR_CODES.internal,
     });
-    if (d.replyTo)
-      this.#conn(d.model)
-        .publish(
-          d.replyTo,
-          JSON.stringify({ j: job.id, t: 'e', c: JOB_ERROR_CODES.internal, m: LOST_JOB_MESSAGE }),
-        )
-        .catch(() => {});
+    if (d.replyTo) this.#reply(job, JOB_ERROR_CODES.internal, LOST_JOB_MESSAGE);
   }
 
   #observe(model: string, acceptedAt: number, o: ProcessOutcome): void {
@@ -421,7 +451,9 @@ export class InstanceWorker {
   #markHealthy(): void {
     if (this.#healthy) return;
     this.#healthy = true;
+    if (this.#lastError !== undefined) this.#restoredAt = Date.now();
     this.#lastError = undefined;
+    // Starts Workers created while out of service, resumes paused ones.
     for (const w of this.#workers.values()) w.resume();
     this.#log.info({ url: this.#opts.ollamaUrl }, 'Ollama instance is reachable');
   }
@@ -456,9 +488,8 @@ export class InstanceWorker {
       if (this.#closing) return;
       if (await this.#ollama.ping().catch(() => false)) {
         this.#probe = undefined;
-        this.#restoredAt = Date.now();
+        // Back in service once the instance's models are read again (a failure there starts over).
         await this.#discover();
-        this.#markHealthy();
         void this.#beat();
       } else {
         // Out of service after one failed request, and now the instance itself does not answer.
@@ -466,6 +497,7 @@ export class InstanceWorker {
         this.#probe = setTimeout(probe, this.#probeMs);
       }
     };
+    if (this.#probe) clearTimeout(this.#probe);
     this.#probe = setTimeout(probe, this.#outFor);
   }
 
@@ -531,8 +563,9 @@ export function splitSlots(numParallel: number): number[] {
 class ModelPuller {
   constructor(readonly workers: readonly Worker<ProcessJobData, ProcessJobResult>[]) {}
 
+  /** Starts Workers not yet running and resumes paused ones (a no-op for one already pulling). */
   resume(): void {
-    for (const w of this.workers) if (w.isPaused()) w.resume();
+    for (const w of this.workers) w.resume();
   }
 
   async pause(doNotWaitActive: boolean): Promise<void> {

@@ -181,7 +181,11 @@ describe('InstanceWorker on an instance that answers its probe but fails the wor
     },
   });
 
-  const f = fixture({ numParallel: 1 }, { probeIntervalMs: 150, logger: pino({ level: 'info' }, log) });
+  // Discovery runs far more often than the probe: it must not bring the instance back early.
+  const f = fixture(
+    { numParallel: 1 },
+    { probeIntervalMs: 150, discoveryIntervalMs: 100, logger: pino({ level: 'info' }, log) },
+  );
 
   it('stays out of service twice as long after each failure that follows a successful probe', async () => {
     // /api/version answers (the probe passes) while every generation fails with a 500.
@@ -194,11 +198,11 @@ describe('InstanceWorker on an instance that answers its probe but fails the wor
         if (changes[i]!.healthy && !changes[i - 1]!.healthy) out.push(changes[i]!.at - changes[i - 1]!.at);
       return out;
     };
-    const end = Date.now() + 4000;
-    while (Date.now() < end && outages().length < 3) await new Promise((r) => setTimeout(r, 20));
-    const spells = outages().slice(0, 3);
-    expect(spells).toHaveLength(3);
-    // 150 ms, then 300 and 600: each spell at least half again as long as the one before.
+    const end = Date.now() + 6000;
+    while (Date.now() < end && outages().length < 4) await new Promise((r) => setTimeout(r, 20));
+    const spells = outages().slice(0, 4);
+    expect(spells).toHaveLength(4);
+    // 150 ms, then 300, 600 and 1200: each spell at least half again as long as the one before.
     expect(spells[0]!).toBeLessThan(450);
     for (let i = 1; i < spells.length; i++) expect(spells[i]!).toBeGreaterThan(spells[i - 1]! * 1.5);
   });

@@ -88,15 +88,23 @@ describe('rate limit shared by a role', () => {
       for (let i = 0; i < n; i++) out.push((await status(user)).status);
       return out;
     };
-    // Two refused by the user's own limit: they are taken back out of the role's count.
-    expect(await statuses('staff-a', 5)).toEqual([200, 200, 200, 429, 429]);
+    const roleCount = async () => Number(await stack.redis.get(`${stack.prefix}:rl:r:staff`));
+    expect(await statuses('staff-a', 3)).toEqual([200, 200, 200]);
     expect(await statuses('staff-b', 2)).toEqual([200, 200]);
+    expect(await roleCount()).toBe(5);
+    // Over their own limit, staff-a is refused by it, and that request is taken back out of the
+    // role's count even though it went past the role's limit too.
+    expect((await status('staff-a')).status).toBe(429);
+    for (let i = 0; i < 100 && (await roleCount()) !== 5; i++) await sleep(20);
+    expect(await roleCount()).toBe(5);
     // The role's five are used: a third staff user, well under their own limit, is refused.
     const refused = await status('staff-c');
     expect(refused.status).toBe(429);
     expect(refused.body.code).toBe('WARD_RATE_LIMITED');
     expect(refused.body.message).toContain("staff role's shared rate limit of 5");
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // Not the per-user headers: they describe a limit this user has not reached.
+    expect(refused.headers.get('x-ratelimit-remaining')).toBeNull();
     // Other roles have their own share.
     expect(
       (await call(stack, 'GET', '/api/local/status', { token: stack.token('provider', 'prov') })).status,

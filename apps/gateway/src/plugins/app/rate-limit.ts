@@ -86,9 +86,10 @@ export default fp(
  * Limits shared by all users of a role (`RATE_LIMIT_PER_ROLE_PER_MINUTE`), e.g. so that a batch of
  * staff integrations cannot crowd out providers. The count starts in `onRequest`, before the
  * per-user hook, so both counts and the revocation check reach Redis in one write; it is settled
- * once every `onRequest` hook has run. A request the user's own limit refuses is taken back out of
- * the role's count, so one user over their limit does not use up their colleagues' share. When
- * Redis cannot be asked the request passes, as with the per-user limit.
+ * once every `onRequest` hook and the revocation check have run. A request refused before then
+ * (by the user's own limit, or a revoked token) is taken back out of the role's count, so one user
+ * over their limit does not use up their colleagues' share. When Redis cannot be asked the request
+ * passes, as with the per-user limit.
  */
 function sharedRoleLimits(
   app: FastifyInstance,
@@ -111,12 +112,18 @@ function sharedRoleLimits(
     );
   });
 
-  // Runs after every onRequest hook, the per-user limit included.
-  app.addHook('preParsing', async (request) => {
+  // Runs after every onRequest hook (the per-user limit included) and the revocation check.
+  app.addHook('preParsing', async (request, reply) => {
     const hit = await request.roleHit;
-    const max = hit && perRole[hit.role];
-    if (!hit || max === undefined || hit.count <= max) return;
+    if (!hit) return;
+    // From here on the request is the role's: it either goes ahead or is refused by the role's limit.
+    request.roleHit = undefined;
+    const max = perRole[hit.role];
+    if (max === undefined || hit.count <= max) return;
     const seconds = Math.max(1, Math.ceil((hit.ttlMs > 0 ? hit.ttlMs : WINDOW_MS) / 1000));
+    // The per-user headers describe another limit than the one that refused the request.
+    for (const h of ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'])
+      reply.removeHeader(h);
     throw Object.assign(
       new Error(
         `the ${hit.role} role's shared rate limit of ${max} requests per minute is reached; retry in ${seconds} seconds`,
@@ -125,11 +132,9 @@ function sharedRoleLimits(
     );
   });
 
-  // Refused by the user's own limit (an onRequest 429, before preParsing): not the role's to count.
-  app.addHook('onResponse', async (request, reply) => {
-    if (!request.roleHit || reply.statusCode !== 429) return;
+  // Refused before that (by the user's own limit, a revoked token, …): not the role's to count.
+  app.addHook('onResponse', async (request) => {
     const hit = await request.roleHit;
-    const max = hit && perRole[hit.role];
-    if (hit && max !== undefined && hit.count <= max) await redis.wardRoleUnhit(hit.key).catch(() => {});
+    if (hit) await redis.wardRoleUnhit(hit.key).catch(() => {});
   });
 }

@@ -565,7 +565,17 @@ class ModelPuller {
 
   /** Starts Workers not yet running and resumes paused ones (a no-op for one already pulling). */
   resume(): void {
-    for (const w of this.workers) w.resume();
+    for (const w of this.workers) {
+      if (w.isRunning()) {
+        if (w.isPaused()) w.resume();
+        continue;
+      }
+      // BullMQ's resume() would start it without handling a start that fails (Redis gone at that
+      // moment): the rejection would go unhandled and end the process. Started here, a failed
+      // start is reported as the Worker's error, as BullMQ's own autorun does.
+      (w as unknown as { paused: boolean }).paused = false;
+      w.run().catch((err: Error) => w.emit('error', err));
+    }
   }
 
   async pause(doNotWaitActive: boolean): Promise<void> {

@@ -291,7 +291,6 @@ export class InstanceWorker {
     token: string | undefined,
   ): Promise<ProcessJobResult> {
     const jobId = job.id!;
-    if (!this.#healthy) await this.#handBack(job, token);
     const ctrl = new AbortController();
     if (this.#cancelled.delete(jobId)) ctrl.abort();
     this.#running.set(jobId, ctrl);
@@ -301,6 +300,7 @@ export class InstanceWorker {
     const replies = this.#conn(d.model);
     const about = this.#about(jobId, d);
     try {
+      if (!this.#healthy) await this.#handBack(job, token);
       this.#audit.push({ ...about, action: 'process.started', outcome: 'success' });
       return await processJob(jobId, job.data, {
         instanceId: this.id,
@@ -329,6 +329,7 @@ export class InstanceWorker {
         },
       });
     } catch (err) {
+      if (err instanceof DelayedError) throw err;
       const failure =
         err instanceof JobFailure
           ? err
@@ -366,27 +367,13 @@ export class InstanceWorker {
   /**
    * Pausing does not stop a fetch already waiting, so a job can still arrive while out of service.
    * It goes back for a healthy instance without spending one of its attempts; if that fails (the
-   * job's lock is gone), it is handed back as a failed attempt, as any failure of the instance is.
+   * job's lock is gone), it fails as any job whose instance is out of service does.
    */
   async #handBack(job: Job<ProcessJobData, ProcessJobResult>, token: string | undefined): Promise<never> {
     try {
       await job.moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, token);
     } catch {
-      const failure = new JobFailure(
-        JOB_ERROR_CODES.unavailable,
-        `instance ${this.id} is out of service`,
-        true,
-      );
-      const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1) || Date.now() >= job.data.deadline;
-      if (!final) throw new Error(failure.toReason());
-      this.#audit.push({
-        ...this.#about(job.id!, job.data),
-        action: 'process.failed',
-        outcome: 'error',
-        reason: failure.code,
-      });
-      if (job.data.replyTo) this.#reply(job, failure.code, failure.message);
-      throw new UnrecoverableError(failure.toReason());
+      throw new JobFailure(JOB_ERROR_CODES.unavailable, `instance ${this.id} is out of service`, true);
     }
     throw new DelayedError();
   }

@@ -350,14 +350,7 @@ export class InstanceWorker {
         outcome: cancelled ? 'success' : 'error',
         reason: failure.code,
       });
-      if (job.data.replyTo) {
-        replies
-          .publish(
-            job.data.replyTo,
-            JSON.stringify({ j: jobId, t: 'e', c: failure.code, m: failure.message }),
-          )
-          .catch(() => {});
-      }
+      if (job.data.replyTo) this.#reply(job, failure.code, failure.message, replies);
       throw new UnrecoverableError(failure.toReason());
     } finally {
       this.#running.delete(jobId);
@@ -378,9 +371,17 @@ export class InstanceWorker {
     throw new DelayedError();
   }
 
-  /** Tells the gateway waiting for `job` that it failed (over the shared connection: the job never ran here). */
-  #reply(job: Job<ProcessJobData, ProcessJobResult>, code: string, message: string): void {
-    this.#redis
+  /**
+   * Tells the gateway waiting for `job` that it failed: over the connection that carried the job's
+   * other messages (so they stay in order), or the shared one for a job that never ran here.
+   */
+  #reply(
+    job: Job<ProcessJobData, ProcessJobResult>,
+    code: string,
+    message: string,
+    via: Redis = this.#redis,
+  ): void {
+    via
       .publish(job.data.replyTo!, JSON.stringify({ j: job.id, t: 'e', c: code, m: message }))
       .catch(() => {});
   }

@@ -110,6 +110,8 @@ describe('InstanceWorker with its slots over several Workers', () => {
     // Three Workers (4 + 3 + 3 slots) together fill the instance's ten slots and never exceed them.
     expect(c.maxActive).toBe(10);
     expect(c.requests.byEndpoint['/api/generate']).toBe(40);
+    // Ten slots are pulled by three BullMQ workers, each with its own blocking connection.
+    expect(await f.queue.getWorkersCount()).toBe(3);
     expect(await f.queue.getJobCountByTypes('failed')).toBe(0);
   });
 

@@ -35,7 +35,7 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {n, redis.call('PTTL', KEYS[1])}`;
 
-/** Takes back a hit that the user's own limit refused (never below an expired window). */
+/** Takes back a hit of a request refused before the role's check (never into an expired window). */
 const ROLE_UNHIT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end
 return 0`;

@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ARRIVAL_MODES, type ArrivalMode } from './arrivals.js';
 import { OVERHEAD_DEFAULTS, OVERHEAD_PATHS, type OverheadPath, runOverhead } from './overhead.js';
 import { runScale, SCALE_DEFAULTS, SCALE_SYSTEMS, type ScaleSystem } from './scale.js';
 
@@ -17,7 +18,7 @@ Scenarios:
   overhead   Latency and throughput Ward adds over calling Ollama directly, next to bare BullMQ
              round trips, at several concurrencies (sim, gateway and workers in their own processes)
   scale      Ward vs nginx round-robin and least_conn over four sims (one half-speed, 2 of 3 models
-             resident each), mixed workload, Poisson arrivals at 50/85/100% of computed capacity
+             resident each), mixed workload, random arrivals at 50/85/100% of computed capacity
   audit      Audit events/s into PostgreSQL and PGlite through the real consumer, and the time
              \`ward audit verify\` takes over 1,000,000 rows (DATABASE_URL, default the local test database)
   icd10      ICD-10-CM import time (PostgreSQL and PGlite), lookup µs and search ms on the FY2026 file
@@ -40,6 +41,10 @@ Options (scale):
   --warmup-seconds N    unmeasured arrivals before each cell (default ${SCALE_DEFAULTS.warmupSeconds})
   --measure-seconds N   measured arrivals per cell (default ${SCALE_DEFAULTS.measureSeconds})
   --time-scale N        sim time compression (default ${SCALE_DEFAULTS.timeScale})
+  --seed N              seed of the arrival sequences (default ${SCALE_DEFAULTS.seed})
+  --arrivals MODE       exact: each cell offers exactly its load (random times and order, exact
+                        count and mix); poisson: independent draws, so a cell offers its load only
+                        on average (default ${SCALE_DEFAULTS.arrivals})
   --out DIR             where scale.{json,md,svg} go (default <repo>/bench-results)
   --no-write            print the table only
   --strict              exit 1 when a target is missed
@@ -90,6 +95,8 @@ const SCALE_OPTIONS = {
   'warmup-seconds': { type: 'string' },
   'measure-seconds': { type: 'string' },
   'time-scale': { type: 'string' },
+  arrivals: { type: 'string' },
+  seed: { type: 'string' },
   out: { type: 'string' },
   'no-write': { type: 'boolean', default: false },
   strict: { type: 'boolean', default: false },
@@ -151,12 +158,17 @@ async function main(argv: string[]): Promise<number> {
         if (!(n > 0 && n <= 2)) throw new UsageError(`--loads: "${l}" is not a fraction in (0, 2]`);
         return n;
       });
+      const arrivals = values.arrivals ?? SCALE_DEFAULTS.arrivals;
+      if (!(ARRIVAL_MODES as readonly string[]).includes(arrivals))
+        throw new UsageError(`--arrivals must be one of ${ARRIVAL_MODES.join(', ')} (got "${arrivals}")`);
       const { markdown, report } = await runScale({
         ...SCALE_DEFAULTS,
         loads,
         warmupSeconds: whole('warmup-seconds', values['warmup-seconds'], SCALE_DEFAULTS.warmupSeconds),
         measureSeconds: whole('measure-seconds', values['measure-seconds'], SCALE_DEFAULTS.measureSeconds, 1),
         timeScale: whole('time-scale', values['time-scale'], SCALE_DEFAULTS.timeScale, 1),
+        arrivals: arrivals as ArrivalMode,
+        seed: whole('seed', values.seed, SCALE_DEFAULTS.seed),
         ...(systems && { systems: systems as ScaleSystem[] }),
         outDir: values['no-write'] ? undefined : (values.out ?? `${REPO_ROOT}bench-results`),
       });

@@ -1,7 +1,7 @@
 /**
  * The `scale` scenario: Ward against nginx (round-robin and least_conn) directly in front of four
- * Ollama sims, on a mixed workload with open-loop (Poisson) arrivals at fractions of the computed
- * capacity. Each sim, the gateway and each Ward worker run in their own process; nginx is the real
+ * Ollama sims, on a mixed workload with open-loop random arrivals (`arrivals.ts`) at fractions of
+ * the computed capacity. Each sim, the gateway and each Ward worker run in their own process; nginx is the real
  * binary with a generated minimal configuration.
  */
 
@@ -14,6 +14,7 @@ import os from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
+import { type ArrivalMode, type Arrival as ScaleArrival, scheduleArrivals } from './arrivals.js';
 import { idealGeneratedTokens, tokensInWindow } from './ideal.js';
 import { benchWard, ChildGroup, type RunningChild, scenarioCleanup } from './procs.js';
 import { int, markdownTable, ms, ratio, verdict } from './report.js';
@@ -94,6 +95,8 @@ export interface ScaleOptions {
   timeScale: number;
   maxQueue: number;
   seed: number;
+  /** How arrivals are drawn (`arrivals.ts`): `exact` offers the label's load, `poisson` a random one. */
+  arrivals: ArrivalMode;
   systems?: readonly ScaleSystem[];
   outDir?: string | undefined;
 }
@@ -110,9 +113,10 @@ export const SCALE_DEFAULTS: ScaleOptions = {
   genTokensPerSec: 40,
   promptTokensPerSec: 2000,
   batchAlpha: 0.6,
-  timeScale: 10,
+  timeScale: 20,
   maxQueue: 512,
   seed: 42,
+  arrivals: 'exact',
 };
 
 /** How capacity was computed, with every figure it used. */
@@ -169,7 +173,7 @@ export interface ScaleRow {
   label: string;
   load: number;
   offeredRps: number;
-  /** Requests that really arrived in the measured window per second (Poisson: varies around offeredRps). */
+  /** Requests that arrived in the measured window per second (`exact`: offeredRps; `poisson`: varies around it). */
   arrivedRps: number;
   sent: number;
   ok: number;
@@ -216,53 +220,22 @@ export interface ScaleReport {
   workload: { kinds: typeof KINDS; models: typeof MODELS; instances: SimInstance[] };
   capacity: Capacity;
   rows: ScaleRow[];
+  /** The ideal dispatcher's spread over other arrival sequences, per load. */
+  idealSpread: IdealSpread[];
   targets: ScaleTarget[];
 }
 
 const log = (line: string) => process.stderr.write(`[scale] ${line}\n`);
 const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
 
-/** A small seeded PRNG (mulberry32) so every system gets the same arrivals and mix. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const ARRIVAL_TEXT: Record<ArrivalMode, string> = {
+  exact:
+    'Arrivals `exact`: each warm-up and measured window holds exactly rate × length requests at independent uniform random times (a Poisson process conditioned on its count), their model and length dealt in random order in exact shares, so every cell offers its stated load',
+  poisson:
+    'Arrivals `poisson`: independent exponential gaps and independent draws of model and length, so a cell offers its stated load only on average',
+};
 
-interface Arrival {
-  at: number;
-  model: string;
-  kind: (typeof KINDS)[number];
-  measured: boolean;
-}
-
-function pick<T extends { share: number }>(items: readonly T[], u: number): T {
-  let acc = 0;
-  for (const it of items) {
-    acc += it.share;
-    if (u < acc) return it;
-  }
-  return items[items.length - 1]!;
-}
-
-/** Poisson arrivals at `rate`/s for warm-up + measured seconds, in ms from the start. */
-function schedule(rate: number, warmup: number, measure: number, seed: number): Arrival[] {
-  const r = rng(seed);
-  const out: Arrival[] = [];
-  let t = 0;
-  const end = (warmup + measure) * 1000;
-  for (;;) {
-    t += (-Math.log(1 - r()) / rate) * 1000;
-    if (t >= end) break;
-    out.push({ at: t, model: pick(MODELS, r()).name, kind: pick(KINDS, r()), measured: t >= warmup * 1000 });
-  }
-  return out;
-}
+type Arrival = ScaleArrival<(typeof MODELS)[number], (typeof KINDS)[number]>;
 
 function which(bin: string): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
@@ -362,6 +335,66 @@ async function counters(url: string): Promise<SimCountersLite> {
   return (await res.json()) as SimCountersLite;
 }
 
+/** The seed of a cell's arrivals: the same for every system at a load. */
+const cellSeed = (opts: ScaleOptions, load: number, sequence = 0) =>
+  opts.seed + Math.round(load * 1000) + sequence * 7919;
+
+function cellArrivals(opts: ScaleOptions, capacity: Capacity, load: number, seed: number): Arrival[] {
+  return scheduleArrivals({
+    mode: opts.arrivals,
+    rate: capacity.reqPerSecond * load,
+    warmupSeconds: opts.warmupSeconds,
+    measureSeconds: opts.measureSeconds,
+    models: MODELS,
+    kinds: KINDS,
+    seed,
+  });
+}
+
+/** What the perfect dispatcher (`ideal.ts`) generates in the measured window ÷ what capacity allows. */
+function idealFraction(opts: ScaleOptions, capacity: Capacity, arrivals: readonly Arrival[]): number {
+  const tokens = idealGeneratedTokens({
+    groups: INSTANCES.flatMap((i) => i.wardModels.map((model) => ({ model, speed: i.speedFactor }))),
+    requests: arrivals.map((a) => ({ at: a.at, model: a.model.name, tokens: a.kind.tokens })),
+    parallel: opts.numParallel,
+    batchAlpha: opts.batchAlpha,
+    genTokensPerSec: opts.genTokensPerSec,
+    timeScale: opts.timeScale,
+    windowStart: opts.warmupSeconds * 1000,
+    windowEnd: (opts.warmupSeconds + opts.measureSeconds) * 1000,
+  });
+  return tokens / (capacity.reqPerSecond * capacity.meanTokens * opts.measureSeconds);
+}
+
+/** Arrival sequences besides the run's own over which the ideal dispatcher's spread is shown. */
+export const SPREAD_SEQUENCES = 40;
+
+/** The ideal dispatcher at one load: on the run's arrival sequence and across other sequences. */
+export interface IdealSpread {
+  load: number;
+  thisRun: number;
+  p10: number;
+  median: number;
+  p90: number;
+  /** Share of the other sequences on which even the ideal stays under 0.95. */
+  under95: number;
+}
+
+function idealSpread(opts: ScaleOptions, capacity: Capacity, load: number): IdealSpread {
+  const others = Array.from({ length: SPREAD_SEQUENCES }, (_, k) =>
+    idealFraction(opts, capacity, cellArrivals(opts, capacity, load, cellSeed(opts, load, k + 1))),
+  ).sort((a, b) => a - b);
+  const at = (q: number) => others[Math.min(others.length - 1, Math.floor(q * others.length))]!;
+  return {
+    load,
+    thisRun: idealFraction(opts, capacity, cellArrivals(opts, capacity, load, cellSeed(opts, load))),
+    p10: at(0.1),
+    median: at(0.5),
+    p90: at(0.9),
+    under95: others.filter((f) => f < 0.95).length / others.length,
+  };
+}
+
 /** Runs one load level against one system and measures it. */
 async function runCell(
   system: ScaleSystem,
@@ -372,12 +405,7 @@ async function runCell(
   send: (a: Arrival) => Promise<number>,
 ): Promise<ScaleRow> {
   const rate = capacity.reqPerSecond * load;
-  const arrivals = schedule(
-    rate,
-    opts.warmupSeconds,
-    opts.measureSeconds,
-    opts.seed + Math.round(load * 1000),
-  );
+  const arrivals = cellArrivals(opts, capacity, load, cellSeed(opts, load));
   const tag = `${system} @ ${Math.round(load * 100)}%`;
   log(
     `${tag}: ${arrivals.length} arrivals at ${rate.toFixed(1)} req/s (${opts.warmupSeconds}s warm-up + ${opts.measureSeconds}s measured)`,
@@ -449,16 +477,6 @@ async function runCell(
     (n, c) => n + tokensInWindow(c.t - start, c.genMs, c.tokens, mStart - start, mEnd - start),
     0,
   );
-  const ideal = idealGeneratedTokens({
-    groups: INSTANCES.flatMap((i) => i.wardModels.map((model) => ({ model, speed: i.speedFactor }))),
-    requests: arrivals.map((a) => ({ at: a.at, model: a.model, tokens: a.kind.tokens })),
-    parallel: opts.numParallel,
-    batchAlpha: opts.batchAlpha,
-    genTokensPerSec: opts.genTokensPerSec,
-    timeScale: opts.timeScale,
-    windowStart: opts.warmupSeconds * 1000,
-    windowEnd: (opts.warmupSeconds + opts.measureSeconds) * 1000,
-  });
   const sent = arrivals.filter((a) => a.measured).length;
   const s = summarize(latencies, 1);
   const simRequests = after.reduce((n, c, i) => n + c.requests.total - before[i]!.requests.total, 0);
@@ -475,7 +493,7 @@ async function runCell(
     throughputRps,
     throughputFraction: throughputRps / capacity.reqPerSecond,
     workFraction: generated / capacityTokens,
-    idealFraction: ideal / capacityTokens,
+    idealFraction: idealFraction(opts, capacity, arrivals),
     p50: s.p50,
     p95: s.p95,
     p99: s.p99,
@@ -609,7 +627,7 @@ export async function runScale(opts: ScaleOptions): Promise<{ report: ScaleRepor
         send = (a) =>
           post(
             JSON.stringify({
-              modelName: a.model,
+              modelName: a.model.name,
               prompt: a.kind.prompt,
               options: { num_predict: a.kind.tokens },
             }),
@@ -627,7 +645,7 @@ export async function runScale(opts: ScaleOptions): Promise<{ report: ScaleRepor
         for (const m of MODELS) {
           for (;;) {
             try {
-              await send({ at: 0, model: m.name, kind: KINDS[0], measured: false });
+              await send({ at: 0, model: m, kind: KINDS[0], measured: false });
               break;
             } catch (err) {
               if (Date.now() > until)
@@ -648,7 +666,7 @@ export async function runScale(opts: ScaleOptions): Promise<{ report: ScaleRepor
         send = (a) =>
           post(
             JSON.stringify({
-              model: a.model,
+              model: a.model.name,
               prompt: a.kind.prompt,
               stream: false,
               options: { num_predict: a.kind.tokens },
@@ -667,6 +685,7 @@ export async function runScale(opts: ScaleOptions): Promise<{ report: ScaleRepor
     }
 
     await cleanup();
+    const spreads = opts.loads.map((l) => idealSpread(opts, capacity, l));
     const report: ScaleReport = {
       scenario: 'scale',
       startedAt: startedAt.toISOString(),
@@ -681,7 +700,8 @@ export async function runScale(opts: ScaleOptions): Promise<{ report: ScaleRepor
       workload: { kinds: KINDS, models: MODELS, instances: INSTANCES },
       capacity,
       rows,
-      targets: targets(rows, opts),
+      idealSpread: spreads,
+      targets: targets(rows, opts, spreads),
     };
     delete (report.settings as Partial<ScaleOptions>).outDir;
     const markdown = renderScale(report);
@@ -698,9 +718,10 @@ export async function runScale(opts: ScaleOptions): Promise<{ report: ScaleRepor
   }
 }
 
-function targets(rows: ScaleRow[], opts: ScaleOptions): ScaleTarget[] {
+function targets(rows: ScaleRow[], opts: ScaleOptions, spreads: IdealSpread[]): ScaleTarget[] {
   const out: ScaleTarget[] = [];
   const top = Math.max(...opts.loads);
+  const spread = spreads.find((x) => x.load === top);
   const find = (s: ScaleSystem, l: number) => rows.find((r) => r.system === s && r.load === l);
   const w100 = find('ward', top);
   if (w100)
@@ -711,9 +732,11 @@ function targets(rows: ScaleRow[], opts: ScaleOptions): ScaleTarget[] {
       pass: w100.workFraction >= 0.95,
       fix:
         `a perfect dispatcher with the same placement reaches ${ratio(w100.idealFraction)} on the same arrivals ` +
-        `(Ward: ${ratio(w100.workFraction / w100.idealFraction)} of it; the two measures agree to a few hundredths, as the ideal leaves out prompt evaluation and Ward's figure spreads each request's tokens evenly over its generation), so the shortfall is the workload's, not the dispatch: ` +
-        'at exactly 100% offered load with random arrivals, model choice and lengths, one model’s queue runs dry while another’s backs up, ' +
-        'and a model’s slots on an instance serve only that model (a model that is not resident costs a load). ' +
+        `(Ward: ${ratio(w100.workFraction / w100.idealFraction)} of it; the two measures agree to a few hundredths, as the ideal leaves out prompt evaluation and Ward's figure spreads each request's tokens evenly over its generation)` +
+        (spread
+          ? ` and a median ${ratio(spread.median)} over ${SPREAD_SEQUENCES} other arrival sequences`
+          : '') +
+        ': at exactly 100% offered load one model’s queue runs dry while another’s backs up, and a model’s slots on an instance serve only that model (a model that is not resident costs a load). ' +
         'Each model’s capacity under this placement (Σ speedFactor of its instances: 3.5 / 2 / 1.5 of 7 for 50 / 30 / 20% of demand) also caps the whole at 0.986',
     });
   const w85 = find('ward', 0.85);
@@ -766,7 +789,7 @@ function renderScale(r: ScaleReport): string {
     `Four sims (one process each), speedFactor ${INSTANCES.map((i) => i.speedFactor).join('/')}, numParallel ${o.numParallel}, ` +
       `maxLoadedModels ${o.maxLoadedModels}, loadTimeMs ${o.loadTimeMs}, genTokensPerSec ${o.genTokensPerSec}, batchAlpha ${o.batchAlpha}, ` +
       `timeScale ${o.timeScale}, OLLAMA_MAX_QUEUE ${o.maxQueue}. Workload: ${KINDS.map((k) => `${k.share * 100}% ${k.kind} (${k.tokens} tokens)`).join(', ')}; ` +
-      `models ${MODELS.map((m) => `${m.name} ${m.share * 100}%`).join(', ')}. Poisson arrivals, ${o.warmupSeconds} s warm-up then ${o.measureSeconds} s measured per cell (wall clock; latencies are wall-clock ms, ×${o.timeScale} for simulated time).`,
+      `models ${MODELS.map((m) => `${m.name} ${m.share * 100}%`).join(', ')}. ${ARRIVAL_TEXT[o.arrivals]}, ${o.warmupSeconds} s warm-up then ${o.measureSeconds} s measured per cell (wall clock; latencies are wall-clock ms, ×${o.timeScale} for simulated time).`,
     '',
   );
   parts.push('Ward WORKER_MODELS per instance (Σ speedFactor per model follows demand):', '');
@@ -840,7 +863,7 @@ function renderScale(r: ScaleReport): string {
   }
   parts.push(
     `Busy slots: mean running requests sampled every 200 ms ÷ (maxLoadedModels × numParallel) per instance (${INSTANCES.map((i) => i.id).join(' / ')}). ` +
-      'Completions / capacity: successful completions inside the measured window ÷ its length ÷ capacity (req/s). Tokens / capacity: output tokens that successful requests generated inside the window (each request’s tokens spread over its generation time, as the sim reports it) ÷ the tokens capacity allows in the window; this is the throughput the targets use, as it is not swayed by the window’s short/long mix or by long requests straddling its edges. Ideal dispatcher: the same measure for a perfect dispatcher (no overhead, perfect information, Ward’s placement, the sim’s batching model) on the same arrivals, computed by `ideal.ts`; it is the most any dispatcher could reach in that cell. Arrived req/s is the Poisson realisation (same seed for every system). Latencies and errors: requests that arrived in the measured window. Model loads: Σ `/__sim/counters` loads delta over the measured window ÷ requests the sims received in it.',
+      'Completions / capacity: successful completions inside the measured window ÷ its length ÷ capacity (req/s). Tokens / capacity: output tokens that successful requests generated inside the window (each request’s tokens spread over its generation time, as the sim reports it) ÷ the tokens capacity allows in the window; this is the throughput the targets use, as it is not swayed by the window’s short/long mix or by long requests straddling its edges. Ideal dispatcher: the same measure for a perfect dispatcher (no overhead, perfect information, Ward’s placement, the sim’s batching model) on the same arrivals, computed by `ideal.ts`; it is the most any dispatcher could reach in that cell. Arrived req/s: requests that arrived in the window ÷ its length (same seed, so the same arrivals, for every system). Latencies and errors: requests that arrived in the measured window. Model loads: Σ `/__sim/counters` loads delta over the measured window ÷ requests the sims received in it.',
     '',
   );
   parts.push('## Targets', '');
@@ -853,6 +876,23 @@ function renderScale(r: ScaleReport): string {
     '',
   );
   for (const t of r.targets.filter((x) => !x.pass)) parts.push(`- ${t.name} missed: ${t.fix}`);
+  parts.push(
+    '',
+    `How much the arrival sequence alone moves the bound: the ideal dispatcher on this run's sequence and on ${SPREAD_SEQUENCES} other sequences of the same settings (other seeds), as fractions of capacity.`,
+    '',
+    markdownTable(
+      ['load', 'this run', 'p10', 'median', 'p90', 'sequences under 0.95'],
+      r.idealSpread.map((x) => [
+        `${Math.round(x.load * 100)}%`,
+        ratio(x.thisRun),
+        ratio(x.p10),
+        ratio(x.median),
+        ratio(x.p90),
+        x.load >= 1 ? `${Math.round(x.under95 * 100)}%` : '—',
+      ]),
+      ['right', 'right', 'right', 'right', 'right', 'right'],
+    ),
+  );
   parts.push('', '![p99 latency and throughput vs offered load](scale.svg)');
   parts.push(
     '',

@@ -27,6 +27,17 @@ export interface DemoResult {
   body: unknown;
 }
 
+/** The parts of a task reply the demo prints; `output` is the task's own shape. */
+interface TaskReply<O> {
+  valid?: boolean;
+  code?: string;
+  message?: string;
+  model?: string;
+  instance?: string;
+  findings?: Array<{ severity: string; code: string }>;
+  output?: O;
+}
+
 const SHARED_ICD10 = fileURLToPath(
   new URL('../../../../shared/data/icd10cm/icd10cm_order_2026.txt', import.meta.url),
 );
@@ -111,21 +122,26 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult[]> {
     const models = (await app.instances.models()).join(', ') || 'none';
     say(`Ward demo against ${wcfg.OLLAMA_URLS?.join(', ') ?? wcfg.OLLAMA_URL} (models: ${models})\n`);
 
-    const post = async (scenario: string, path: string, body: unknown, summarise: (b: any) => string) => {
+    const post = async <O>(
+      scenario: string,
+      path: string,
+      body: unknown,
+      summarise: (b: TaskReply<O>) => string,
+    ) => {
       const t0 = performance.now();
       const res = await fetch(base + path, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-      const json = (await res.json()) as any;
+      const json = (await res.json()) as TaskReply<O>;
       const ms = Math.round(performance.now() - t0);
       const result: DemoResult = {
         scenario,
         status: res.status,
         valid: json.valid,
         summary: res.ok ? summarise(json) : `${json.code}: ${json.message}`,
-        findings: (json.findings ?? []).map((f: any) => `${f.severity} ${f.code}`),
+        findings: (json.findings ?? []).map((f) => `${f.severity} ${f.code}`),
         body: json,
       };
       results.push(result);
@@ -137,7 +153,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult[]> {
       say('');
     };
 
-    await post(
+    await post<{ vitals?: Array<{ name: string; value: number; unit?: string }> }>(
       'SOAP note: 65-year-old man with chest pain, BP 150/95, HR 88',
       '/api/tasks/soap-note',
       {
@@ -145,25 +161,25 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult[]> {
           '65-year-old man presenting with chest pain for two hours. BP 150/95, HR 88. No prior cardiac history.',
       },
       (b) =>
-        `vitals: ${(b.output?.vitals ?? []).map((v: any) => `${v.name}=${v.value}${v.unit ? ` ${v.unit}` : ''}`).join(', ')}`,
+        `vitals: ${(b.output?.vitals ?? []).map((v) => `${v.name}=${v.value}${v.unit ? ` ${v.unit}` : ''}`).join(', ')}`,
     );
-    await post(
+    await post<{ codes?: Array<{ code: string; description: string }> }>(
       'ICD-10-CM: essential hypertension and type 2 diabetes',
       '/api/tasks/icd10-coding',
       { text: 'Essential hypertension. Type 2 diabetes mellitus without complications.' },
       (b) =>
-        `codes: ${(b.output?.codes ?? []).map((c: any) => `${c.code} ${c.description}`).join('; ') || 'none'}`,
+        `codes: ${(b.output?.codes ?? []).map((c) => `${c.code} ${c.description}`).join('; ') || 'none'}`,
     );
-    await post(
+    await post<{ interactions?: Array<{ drugs: string[]; severity: string; source: string }> }>(
       'Drug interactions: warfarin with aspirin',
       '/api/tasks/drug-interactions',
       { medications: 'warfarin 5 mg daily, aspirin 81 mg daily' },
       (b) =>
         (b.output?.interactions ?? [])
-          .map((i: any) => `${i.drugs.join(' + ')}: ${i.severity} (${i.source})`)
+          .map((i) => `${i.drugs.join(' + ')}: ${i.severity} (${i.source})`)
           .join('\n') || 'none',
     );
-    await post(
+    await post<{ impression?: string }>(
       'Chest X-ray (synthetic test image)',
       '/api/tasks/image-findings',
       { imageBase64: syntheticChestXray(), clinicalQuestion: 'Any acute cardiopulmonary abnormality?' },

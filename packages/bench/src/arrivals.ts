@@ -54,6 +54,21 @@ export function rng(seed: number): () => number {
   };
 }
 
+/**
+ * A seed for one arrival sequence from a base seed and the sequence's coordinates (e.g. load in
+ * permille and sequence number), mixed so that nearby inputs give unrelated streams.
+ */
+export function mixSeed(base: number, ...parts: number[]): number {
+  let h = base >>> 0;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x9e3779b1) >>> 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b) >>> 0;
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
+}
+
 function pick<T extends Shared>(items: readonly T[], u: number): T {
   let acc = 0;
   for (const it of items) {
@@ -65,7 +80,7 @@ function pick<T extends Shared>(items: readonly T[], u: number): T {
 
 /**
  * `n` (model, kind) pairs, each pair as close to `n × modelShare × kindShare` times as whole
- * numbers allow (largest remainder), shuffled with `random`.
+ * numbers allow (largest remainder), shuffled with `random`. Shares must sum to 1.
  */
 export function deal<M extends Shared, K extends Shared>(
   n: number,
@@ -73,6 +88,14 @@ export function deal<M extends Shared, K extends Shared>(
   kinds: readonly K[],
   random: () => number,
 ): Array<{ model: M; kind: K }> {
+  for (const [what, items] of [
+    ['models', models],
+    ['kinds', kinds],
+  ] as const) {
+    const sum = items.reduce((s, it) => s + it.share, 0);
+    if (Math.abs(sum - 1) > 1e-9)
+      throw new RangeError(`the shares of ${what} sum to ${Number(sum.toFixed(6))}, not 1`);
+  }
   const pairs = models.flatMap((model) =>
     kinds.map((kind) => {
       const want = n * model.share * kind.share;

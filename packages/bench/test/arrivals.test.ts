@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deal, rng, scheduleArrivals } from '../src/arrivals.js';
+import { deal, mixSeed, rng, scheduleArrivals } from '../src/arrivals.js';
 
 const models = [
   { name: 'a', share: 0.5 },
@@ -27,7 +27,7 @@ function gapCv(at: number[]): number {
 }
 
 describe('deal', () => {
-  it('holds each pair in its exact share, as near as whole numbers allow, in shuffled order', () => {
+  it('holds each pair in its exact share, as near as whole numbers allow', () => {
     const deck = deal(299, models, kinds, rng(1));
     expect(deck).toHaveLength(299);
     const byPair = counts(deck, (p) => `${p.model.name}/${p.kind.kind}`);
@@ -36,10 +36,24 @@ describe('deal', () => {
         const n = byPair.get(`${m.name}/${k.kind}`) ?? 0;
         expect(Math.abs(n - 299 * m.share * k.share)).toBeLessThan(1);
       }
-    // Shuffled: the long requests are not all together at one end.
-    const firstHalfLong = deck.slice(0, 150).filter((p) => p.kind.kind === 'long').length;
-    expect(firstHalfLong).toBeGreaterThan(20);
-    expect(firstHalfLong).toBeLessThan(70);
+  });
+
+  it('refuses shares that do not sum to 1', () => {
+    expect(() => deal(100, [{ share: 0.3 }, { share: 0.3 }, { share: 0.3 }], kinds, rng(1))).toThrow(
+      /models sum to 0\.9/,
+    );
+    expect(() => deal(100, models, [{ share: 0.6 }, { share: 0.6 }], rng(1))).toThrow(/kinds sum to 1\.2/);
+  });
+});
+
+describe('mixSeed', () => {
+  it('gives unrelated seeds for neighbouring inputs', () => {
+    const seeds = new Set<number>();
+    for (let base = 40; base < 45; base++)
+      for (const load of [500, 850, 1000]) for (let k = 0; k < 50; k++) seeds.add(mixSeed(base, load, k));
+    expect(seeds.size).toBe(5 * 3 * 50);
+    // Shifting the base by one does not reproduce the sequences of a neighbouring base.
+    expect(mixSeed(42, 1000, 1)).not.toBe(mixSeed(43, 1000, 0));
   });
 });
 
@@ -61,6 +75,17 @@ describe('scheduleArrivals', () => {
       expect(Math.abs(perModel.get('c')! - 299 * 0.2)).toBeLessThanOrEqual(1.5);
       // Bursty like Poisson arrivals, not evenly spaced.
       expect(gapCv(measured.map((a) => a.at))).toBeGreaterThan(0.8);
+      // Model and length do not depend on when a request arrives: every quarter of the window
+      // holds about its share of long requests and of the main model (~22 and ~37 of ~75).
+      for (let q = 0; q < 4; q++) {
+        const part = measured.slice(Math.round((q * 299) / 4), Math.round(((q + 1) * 299) / 4));
+        const longs = part.filter((a) => a.kind.kind === 'long').length;
+        const mainModel = part.filter((a) => a.model.name === 'a').length;
+        expect(longs).toBeGreaterThan(10);
+        expect(longs).toBeLessThan(36);
+        expect(mainModel).toBeGreaterThan(22);
+        expect(mainModel).toBeLessThan(53);
+      }
     }
   });
 

@@ -42,6 +42,8 @@ Options (scale):
   --measure-seconds N   measured arrivals per cell (default ${SCALE_DEFAULTS.measureSeconds})
   --time-scale N        sim time compression (default ${SCALE_DEFAULTS.timeScale})
   --seed N              seed of the arrival sequences (default ${SCALE_DEFAULTS.seed})
+  --sequences N         arrival sequences measured per cell; the 100% target's interval needs 2+
+                        (default ${SCALE_DEFAULTS.sequences}; each adds a full cell's time)
   --arrivals MODE       exact: each cell offers exactly its load (random times and order, exact
                         count and mix); poisson: independent draws, so a cell offers its load only
                         on average (default ${SCALE_DEFAULTS.arrivals})
@@ -97,6 +99,7 @@ const SCALE_OPTIONS = {
   'time-scale': { type: 'string' },
   arrivals: { type: 'string' },
   seed: { type: 'string' },
+  sequences: { type: 'string' },
   out: { type: 'string' },
   'no-write': { type: 'boolean', default: false },
   strict: { type: 'boolean', default: false },
@@ -169,6 +172,7 @@ async function main(argv: string[]): Promise<number> {
         timeScale: whole('time-scale', values['time-scale'], SCALE_DEFAULTS.timeScale, 1),
         arrivals: arrivals as ArrivalMode,
         seed: whole('seed', values.seed, SCALE_DEFAULTS.seed),
+        sequences: whole('sequences', values.sequences, SCALE_DEFAULTS.sequences, 1),
         ...(systems && { systems: systems as ScaleSystem[] }),
         outDir: values['no-write'] ? undefined : (values.out ?? `${REPO_ROOT}bench-results`),
       });

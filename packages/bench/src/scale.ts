@@ -18,7 +18,7 @@ import { type ArrivalMode, mixSeed, type Arrival as ScaleArrival, scheduleArriva
 import { idealGeneratedTokens, tokensInWindow } from './ideal.js';
 import { benchWard, ChildGroup, type RunningChild, scenarioCleanup } from './procs.js';
 import { int, markdownTable, ms, ratio, verdict } from './report.js';
-import { percentile, summarize } from './stats.js';
+import { mean, meanInterval, percentile, summarize } from './stats.js';
 
 /** The systems compared. */
 export const SCALE_SYSTEMS = ['nginx-rr', 'nginx-lc', 'ward'] as const;
@@ -97,6 +97,8 @@ export interface ScaleOptions {
   seed: number;
   /** How arrivals are drawn (`arrivals.ts`): `exact` offers the label's load, `poisson` a random one. */
   arrivals: ArrivalMode;
+  /** Arrival sequences measured per cell (each a full warm-up + window); the targets use them all. */
+  sequences: number;
   systems?: readonly ScaleSystem[];
   outDir?: string | undefined;
 }
@@ -117,6 +119,7 @@ export const SCALE_DEFAULTS: ScaleOptions = {
   maxQueue: 512,
   seed: 42,
   arrivals: 'exact',
+  sequences: 1,
 };
 
 /** How capacity was computed, with every figure it used. */
@@ -172,6 +175,8 @@ export interface ScaleRow {
   system: ScaleSystem;
   label: string;
   load: number;
+  /** Which arrival sequence of the cell (0 is the base seed's). */
+  sequence: number;
   offeredRps: number;
   /** Requests that arrived in the measured window per second (`exact`: offeredRps; `poisson`: varies around it). */
   arrivedRps: number;
@@ -193,7 +198,8 @@ export interface ScaleRow {
   workFraction: number;
   /**
    * The same measure for a perfect dispatcher with Ward's placement on the same arrivals
-   * (`ideal.ts`): the most any dispatcher could reach on this cell.
+   * (`ideal.ts`): about the most any dispatcher could reach on this cell (the two measures
+   * account slightly differently, so a system can land a few thousandths above it).
    */
   idealFraction: number;
   p50: number;
@@ -342,7 +348,7 @@ async function counters(url: string): Promise<SimCountersLite> {
   return (await res.json()) as SimCountersLite;
 }
 
-/** The seed of a cell's arrivals: the same for every system at a load; `sequence` > 0 for the spread. */
+/** The seed of a cell's arrivals: the same for every system at a load and sequence. */
 const cellSeed = (opts: ScaleOptions, load: number, sequence = 0) =>
   mixSeed(opts.seed, Math.round(load * 1000), sequence);
 
@@ -375,15 +381,20 @@ function idealFraction(opts: ScaleOptions, capacity: Capacity, arrivals: readonl
 
 /** Arrival sequences besides the run's own over which the ideal dispatcher's spread is shown. */
 export const SPREAD_SEQUENCES = 200;
+/** Where the spread's sequence numbers start, clear of any run's own. */
+const SPREAD_FIRST = 1_000_000;
 
-/** The ideal dispatcher at one load: on the run's arrival sequence and across other sequences. */
+/** The ideal dispatcher at one load: on the run's arrival sequences and across other sequences. */
 export interface IdealSpread {
   load: number;
+  /** Mean over the run's own sequences. */
   thisRun: number;
   p10: number;
   median: number;
   p90: number;
   mean: number;
+  /** Half-width of the 95% confidence interval of `mean`. */
+  meanHalf: number;
   /** Share of the other sequences on which even the ideal stays under 0.95. */
   under95: number;
   /** Share of the other sequences on which the ideal reaches less than on this run's. */
@@ -392,16 +403,21 @@ export interface IdealSpread {
 
 function idealSpread(opts: ScaleOptions, capacity: Capacity, load: number): IdealSpread {
   const others = Array.from({ length: SPREAD_SEQUENCES }, (_, k) =>
-    idealFraction(opts, capacity, cellArrivals(opts, capacity, load, cellSeed(opts, load, k + 1))),
+    idealFraction(opts, capacity, cellArrivals(opts, capacity, load, cellSeed(opts, load, SPREAD_FIRST + k))),
   ).sort((a, b) => a - b);
   const at = (q: number) => percentile(others, q * 100);
-  const thisRun = idealFraction(opts, capacity, cellArrivals(opts, capacity, load, cellSeed(opts, load)));
+  const thisRun = mean(
+    Array.from({ length: opts.sequences }, (_, k) =>
+      idealFraction(opts, capacity, cellArrivals(opts, capacity, load, cellSeed(opts, load, k))),
+    ),
+  );
   return {
     load,
     thisRun,
     belowThisRun: others.filter((f) => f < thisRun).length / others.length,
     p10: at(0.1),
-    mean: others.reduce((sum, f) => sum + f, 0) / others.length,
+    mean: mean(others),
+    meanHalf: meanInterval(others).half,
     median: at(0.5),
     p90: at(0.9),
     under95: others.filter((f) => f < 0.95).length / others.length,
@@ -416,10 +432,11 @@ async function runCell(
   capacity: Capacity,
   sims: RunningChild[],
   send: (a: Arrival) => Promise<number>,
+  sequence: number,
 ): Promise<ScaleRow> {
   const rate = capacity.reqPerSecond * load;
-  const arrivals = cellArrivals(opts, capacity, load, cellSeed(opts, load));
-  const tag = `${system} @ ${Math.round(load * 100)}%`;
+  const arrivals = cellArrivals(opts, capacity, load, cellSeed(opts, load, sequence));
+  const tag = `${system} @ ${Math.round(load * 100)}%${opts.sequences > 1 ? ` #${sequence}` : ''}`;
   log(
     `${tag}: ${arrivals.length} arrivals at ${rate.toFixed(1)} req/s (${opts.warmupSeconds}s warm-up + ${opts.measureSeconds}s measured)`,
   );
@@ -501,6 +518,7 @@ async function runCell(
     system,
     label: SYSTEM_LABELS[system],
     load,
+    sequence,
     offeredRps: rate,
     arrivedRps: sent / opts.measureSeconds,
     sendLag: { p99: summarize(lags, 1).p99, max: summarize(lags, 1).max },
@@ -694,7 +712,9 @@ export async function runScale(opts: ScaleOptions): Promise<{ report: ScaleRepor
         };
       }
       try {
-        for (const load of opts.loads) rows.push(await runCell(system, load, opts, capacity, sims, send));
+        for (const load of opts.loads)
+          for (let k = 0; k < opts.sequences; k++)
+            rows.push(await runCell(system, load, opts, capacity, sims, send, k));
       } finally {
         await stopSystem();
       }
@@ -740,29 +760,42 @@ export function scaleTargets(rows: ScaleRow[], opts: ScaleOptions, spreads: Idea
   const top = Math.max(...opts.loads);
   const spread = spreads.find((x) => x.load === top);
   const find = (s: ScaleSystem, l: number) => rows.find((r) => r.system === s && r.load === l);
-  const w100 = find('ward', top);
-  if (w100) {
+  const wardTop = rows.filter((r) => r.system === 'ward' && r.load === top);
+  if (wardTop.length) {
     // One 10 s sequence at exactly 100% moves even the perfect dispatcher by several hundredths
-    // (see the spread table), so the target is judged on the expected throughput: Ward's share of
-    // the perfect dispatcher on this run's arrivals (at most 1) × the perfect dispatcher's mean
-    // over many sequences. This run's own figure is reported beside it.
-    const efficiency = Math.min(1, w100.workFraction / w100.idealFraction);
-    const expected = spread ? efficiency * spread.mean : w100.workFraction;
+    // (see the spread table), so the target is judged on Ward's mean over arrival sequences,
+    // estimated with the perfect dispatcher as a control: its mean over many sequences (computed,
+    // so nearly exact) plus Ward's mean difference from it on the sequences measured (paired, so
+    // far less noisy than Ward's own figures). Ward's direct figures are reported beside it.
     const top100 = `${Math.round(top * 100)}%`;
+    const direct = meanInterval(wardTop.map((r) => r.workFraction));
+    const diff = meanInterval(wardTop.map((r) => r.workFraction - r.idealFraction));
+    const idealRun = mean(wardTop.map((r) => r.idealFraction));
+    const n = wardTop.length;
+    const value = spread ? spread.mean + diff.mean : direct.mean;
+    const half = spread ? Math.hypot(diff.half, spread.meanHalf) : direct.half;
+    const seqs = n === 1 ? "this run's sequence" : `the run's ${n} sequences (mean)`;
+    const sign = (v: number) => `${v < 0 ? '−' : '+'}${Math.abs(v).toFixed(3)}`;
     out.push({
-      name: `Ward throughput at ${top100} offered load, expected over arrival sequences`,
-      value: expected,
+      name: `Ward throughput at ${top100} offered load, mean over arrival sequences`,
+      value,
       goal: '≥ 0.95 of capacity (tokens generated)',
-      pass: expected >= 0.95,
+      pass: value >= 0.95,
       note:
-        `this run's sequence: Ward ${ratio(w100.workFraction)}, perfect dispatcher ${ratio(w100.idealFraction)}, so Ward reached ${ratio(efficiency)} of the most any dispatcher could` +
+        `${seqs}: Ward ${direct.mean.toFixed(3)}` +
+        (n > 1 ? ` (95% interval ±${direct.half.toFixed(3)})` : '') +
+        `, perfect dispatcher ${idealRun.toFixed(3)}, Ward − perfect ${sign(diff.mean)}` +
+        (n > 1 ? ` (±${diff.half.toFixed(3)})` : '') +
         (spread
-          ? `; expected = ${ratio(efficiency)} × the perfect dispatcher's mean ${ratio(spread.mean)} over ${SPREAD_SEQUENCES} other sequences (the spread table below)`
-          : ''),
+          ? `; the value is the perfect dispatcher's mean over ${SPREAD_SEQUENCES} other sequences, ${spread.mean.toFixed(3)}, ${sign(diff.mean)} = ${value.toFixed(3)}` +
+            (n > 1
+              ? ` (95% interval ${(value - half).toFixed(3)}–${(value + half).toFixed(3)})`
+              : ' (one sequence measured: `--sequences N` measures more and gives an interval)')
+          : '; no spread computed, so the value is Ward’s direct mean'),
       fix:
         `at ${top100} offered load one model’s queue runs dry while another’s backs up, and a model’s slots on an instance serve only that model (a model that is not resident costs a load); ` +
         'each model’s capacity under this placement (Σ speedFactor of its instances: 3.5 / 2 / 1.5 of 7 for 50 / 30 / 20% of demand) also caps the whole at 0.986. ' +
-        'If Ward’s share of the perfect dispatcher is well under 1, the dispatch itself is losing work',
+        'If Ward falls well short of the perfect dispatcher on the same arrivals, the dispatch itself is losing work',
     });
   }
   const w85 = find('ward', 0.85);
@@ -836,6 +869,7 @@ function renderScale(r: ScaleReport): string {
       markdownTable(
         [
           'load',
+          ...(o.sequences > 1 ? ['sequence'] : []),
           'offered req/s',
           'arrived req/s',
           'send lag p99 / max ms',
@@ -852,6 +886,7 @@ function renderScale(r: ScaleReport): string {
         ],
         rows.map((x) => [
           `${Math.round(x.load * 100)}%`,
+          ...(o.sequences > 1 ? [String(x.sequence)] : []),
           x.offeredRps.toFixed(1),
           x.arrivedRps.toFixed(1),
           `${ms(x.sendLag.p99)} / ${ms(x.sendLag.max)}`,
@@ -871,6 +906,7 @@ function renderScale(r: ScaleReport): string {
           x.instances.map((i) => `${Math.round(i.share * 100)}%`).join(' / '),
         ]),
         [
+          ...(o.sequences > 1 ? ['right' as const] : []),
           'right',
           'right',
           'right',
@@ -892,14 +928,14 @@ function renderScale(r: ScaleReport): string {
   }
   parts.push(
     `Busy slots: mean running requests sampled every 200 ms ÷ (maxLoadedModels × numParallel) per instance (${INSTANCES.map((i) => i.id).join(' / ')}). ` +
-      'Completions / capacity: successful completions inside the measured window ÷ its length ÷ capacity (req/s). Tokens / capacity: output tokens that successful requests generated inside the window (each request’s tokens spread over its generation time, as the sim reports it) ÷ the tokens capacity allows in the window; this is the throughput the targets use, as it is not swayed by the window’s short/long mix or by long requests straddling its edges. Ideal dispatcher: the same measure for a perfect dispatcher (no overhead, perfect information, Ward’s placement, the sim’s batching model) on the same arrivals, computed by `ideal.ts`; it is the most any dispatcher could reach in that cell. Arrived req/s: requests scheduled in the window ÷ its length (same seed, so the same arrivals, for every system); send lag: how late the load generator sent them against that schedule. Latencies and errors: requests that arrived in the measured window. Model loads: Σ `/__sim/counters` loads delta over the measured window ÷ requests the sims received in it.',
+      'Completions / capacity: successful completions inside the measured window ÷ its length ÷ capacity (req/s). Tokens / capacity: output tokens that successful requests generated inside the window (each request’s tokens spread over its generation time, as the sim reports it) ÷ the tokens capacity allows in the window; this is the throughput the targets use, as it is not swayed by the window’s short/long mix or by long requests straddling its edges. Ideal dispatcher: the same measure for a perfect dispatcher (no overhead, perfect information, Ward’s placement, the sim’s batching model) on the same arrivals, computed by `ideal.ts`; it is about the most any dispatcher could reach in that cell (the two measures account slightly differently: a system can land a few thousandths above it). Arrived req/s: requests scheduled in the window ÷ its length (same seed, so the same arrivals, for every system); send lag: how late the load generator sent them against that schedule. Latencies and errors: requests that arrived in the measured window. Model loads: Σ `/__sim/counters` loads delta over the measured window ÷ requests the sims received in it.',
     '',
   );
   parts.push('## Targets', '');
   parts.push(
     markdownTable(
       ['target', 'value', 'goal', 'result'],
-      r.targets.map((t) => [t.name, t.value.toFixed(2), t.goal, verdict(t.pass)]),
+      r.targets.map((t) => [t.name, t.value.toFixed(3), t.goal, verdict(t.pass)]),
       ['left', 'right', 'left', 'left'],
     ),
     '',
@@ -910,10 +946,10 @@ function renderScale(r: ScaleReport): string {
   ]);
   if (notes.length) parts.push(...notes, '');
   parts.push(
-    `How much the arrival sequence alone moves the bound: the ideal dispatcher on this run's sequence and on ${SPREAD_SEQUENCES} other sequences of the same settings (other seeds), as fractions of capacity.`,
+    `How much the arrival sequence alone moves the bound: the ideal dispatcher on the run's own sequences (their mean) and on ${SPREAD_SEQUENCES} other sequences of the same settings (other seeds), as fractions of capacity.`,
     '',
     markdownTable(
-      ['load', 'this run', 'other sequences below this run', 'p10', 'median', 'mean', 'p90', 'under 0.95'],
+      ['load', "run's sequences", 'other sequences below them', 'p10', 'median', 'mean', 'p90', 'under 0.95'],
       r.idealSpread.map((x) => [
         `${Math.round(x.load * 100)}%`,
         ratio(x.thisRun),
@@ -992,7 +1028,10 @@ function renderSvg(r: ScaleReport): string {
   );
   text(lefts[1]! + panelW - 4, yThr(0.95) - 4, 'target 0.95', 'end', 'fill="#2ca02c" font-size="10"');
   for (const [k, system] of SCALE_SYSTEMS.entries()) {
-    const rows = r.rows.filter((row) => row.system === system).sort((a, b) => a.load - b.load);
+    // The chart draws the base sequence; further sequences are in the tables.
+    const rows = r.rows
+      .filter((row) => row.system === system && row.sequence === 0)
+      .sort((a, b) => a.load - b.load);
     if (!rows.length) continue;
     const c = COLORS[system];
     const lat = rows.filter((row) => Number.isFinite(row.p99) && row.p99 > 0);

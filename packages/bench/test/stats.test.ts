@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, summarize } from '../src/stats.js';
+import { mean, meanInterval, percentile, summarize } from '../src/stats.js';
 
 describe('percentile', () => {
   const oneToHundred = Float64Array.from({ length: 100 }, (_, i) => i + 1);
@@ -32,5 +32,20 @@ describe('summarize', () => {
 
   it('counts requests per second over the wall-clock time of the phase', () => {
     expect(summarize(new Float64Array(500).fill(2), 250).rps).toBe(2000);
+  });
+});
+
+describe('mean and meanInterval', () => {
+  it('gives the mean and the Student-t 95% half-width', () => {
+    expect(mean([1, 2, 3, 6])).toBe(3);
+    expect(mean([])).toBeNaN();
+    const r = meanInterval([1, 2, 3, 6]);
+    // sd = sqrt(((−2)² + (−1)² + 0² + 3²) / 3) = sqrt(14/3); t(0.975, 3) = 3.182.
+    expect(r.sd).toBeCloseTo(Math.sqrt(14 / 3), 12);
+    expect(r.half).toBeCloseTo((3.182 * Math.sqrt(14 / 3)) / 2, 12);
+    expect(meanInterval([5]).half).toBeNaN();
+    // Beyond 30 degrees of freedom the normal quantile is used.
+    const many = Array.from({ length: 100 }, (_, i) => i % 2);
+    expect(meanInterval(many).half).toBeCloseTo((1.96 * meanInterval(many).sd) / 10, 12);
   });
 });

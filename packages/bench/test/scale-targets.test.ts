@@ -32,6 +32,7 @@ function row(system: ScaleRow['system'], load: number, over: Partial<ScaleRow> =
 /** A spread whose median, mean and percentiles all differ, so using the wrong one shows. */
 const spread = (load: number, mean: number): IdealSpread => ({
   load,
+  count: 600,
   thisRun: mean - 0.01,
   belowThisRun: 0.2,
   p10: mean - 0.03,

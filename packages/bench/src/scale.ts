@@ -518,6 +518,7 @@ async function runCell(
     0,
   );
   const sent = arrivals.filter((a) => a.measured).length;
+  const lag = summarize(lags, 1);
   const s = summarize(latencies, 1);
   const simRequests = after.reduce((n, c, i) => n + c.requests.total - before[i]!.requests.total, 0);
   const modelLoads = after.reduce((n, c, i) => n + c.loads - before[i]!.loads, 0);
@@ -529,7 +530,7 @@ async function runCell(
     sequence,
     offeredRps: rate,
     arrivedRps: sent / opts.measureSeconds,
-    sendLag: { p99: summarize(lags, 1).p99, max: summarize(lags, 1).max },
+    sendLag: { p99: lag.p99, max: lag.max },
     sent,
     ok,
     throughputRps,
